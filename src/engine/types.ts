@@ -1,0 +1,126 @@
+// The engine's output contract. Everything here is plain JSON-serialisable data: cards, the trend page
+// and reviewers read it, and every number points back to the Observation ids it came from.
+
+export type Analyte = 'ALP' | 'AST' | 'ALT' | 'GGT' | 'TBIL' | 'DBIL';
+
+export type AdministrativeSex = 'male' | 'female' | 'unknown';
+
+export type Direction = 'rising' | 'falling' | 'stable' | 'insufficient';
+
+export type UlnSource = 'reference-range' | 'default-sex-specific' | 'default-unisex';
+
+export interface LabPoint {
+  observationId: string;
+  loinc: string;
+  /** ISO 8601 instant the specimen was taken (effective[x], else issued). */
+  time: string;
+  /** Value in the analyte's canonical unit (U/L for enzymes, umol/L for bilirubin). */
+  value: number;
+  unit: string;
+  /** Set when the lab reported a comparator: the true value lies beyond `value`. */
+  censored?: '<' | '<=' | '>' | '>=';
+  uln: number;
+  ulnSource: UlnSource;
+  /** value / uln */
+  xUln: number;
+}
+
+export interface Trend {
+  direction: Direction;
+  method: 'theil-sen' | 'two-point' | 'none';
+  pointCount: number;
+  spanDays: number;
+  /** Theil–Sen slope of ln(value) expressed as % change per 30 days; null with fewer than 3 points. */
+  slopePctPer30d: number | null;
+  /** Relative change from first to last point, in %. */
+  changePct: number | null;
+  /** Log-normal reference change values (%, 95 % one-sided) the change had to exceed. */
+  rcvUpPct: number;
+  rcvDownPct: number;
+}
+
+export interface AnalyteSeries {
+  analyte: Analyte;
+  unit: string;
+  points: LabPoint[];
+  latest: LabPoint | null;
+  trend: Trend;
+}
+
+export type PatternClass = 'cholestatic' | 'mixed' | 'hepatocellular';
+
+export interface RRatio {
+  value: number;
+  patternClass: PatternClass;
+  time: string;
+  altObservationId: string;
+  alpObservationId: string;
+}
+
+export type SeverityTier = 'below-5x' | '5-10x' | 'above-10x';
+
+export interface Findings {
+  divergence: {
+    present: boolean;
+    alp: Direction;
+    ast: Direction;
+    alt: Direction;
+    observationIds: string[];
+  };
+  rRatio: {
+    first: RRatio | null;
+    last: RRatio | null;
+    /** first.value - last.value; positive when the pattern moved toward cholestatic. */
+    fall: number | null;
+  };
+  deRitis: {
+    value: number;
+    time: string;
+    atLeastOne: boolean;
+    astObservationId: string;
+    altObservationId: string;
+  } | null;
+  severity: {
+    tier: SeverityTier;
+    alpXUln: number;
+    atLeast2xUln: boolean;
+    observationId: string;
+  } | null;
+  ggt: {
+    status: 'none-in-window' | 'normal' | 'raised';
+    latest: LabPoint | null;
+  };
+  bilirubin: {
+    status: 'none-in-window' | 'normal' | 'raised';
+    hasDirect: boolean;
+    /** direct / total at the latest date both were measured; null when not available. */
+    directFraction: number | null;
+    latestTotal: LabPoint | null;
+    latestDirect: LabPoint | null;
+  };
+}
+
+export interface ExcludedResult {
+  observationId: string;
+  reason: string;
+}
+
+export interface DataQualityNote {
+  code: 'excluded-results' | 'stale-latest' | 'too-few-points' | 'no-data' | 'mixed-methods';
+  message: string;
+  analyte?: Analyte;
+}
+
+export interface Assessment {
+  evaluatedAt: string;
+  lookbackDays: number;
+  patient: {
+    id: string | null;
+    sex: AdministrativeSex;
+    ageYears: number | null;
+  };
+  series: Record<Analyte, AnalyteSeries>;
+  findings: Findings;
+  excluded: ExcludedResult[];
+  dataQuality: DataQualityNote[];
+}
