@@ -1,0 +1,378 @@
+// Reviewed reference data for the liver chemistries the engine reads: which LOINC codes count as which
+// analyte, the canonical unit, default upper limits of normal and biological variation.
+//
+// This file is data for a clinical informaticist to review. Every row names its source with the ids
+// used in the project's clinical reference ([S1] ACG 2017, [S2] tx.fhir.org LOINC 2.82 expansions,
+// [S8] Mayo Clinic Laboratories catalog, [S14] EuBIVAS, ...) and a status:
+//   V  verified in an authoritative source or in two independent sources that agree;
+//   P  partly verified (one non-authoritative source) — usable, re-check before relying on it;
+//   U  unverified (recalled, plausible) — used only where nothing better exists, and flagged as such.
+// LOINC codes and names are from LOINC (loinc.org), used under the LOINC licence.
+
+import type { AdministrativeSex, Analyte } from '../engine/types.js';
+
+export type EvidenceStatus = 'V' | 'P' | 'U';
+
+/** LOINC property of the code: catalytic concentration, mass concentration or substance concentration. */
+export type LoincProperty = 'CCnc' | 'MCnc' | 'SCnc';
+
+export interface AnalyteCode {
+  loinc: string;
+  display: string;
+  analyte: Analyte;
+  property: LoincProperty;
+  status: EvidenceStatus;
+  source: string;
+}
+
+/**
+ * LOINC → analyte. Included: every V row of the clinical reference for the six analytes, plus the P
+ * specimen variants (Blood; Serum, Plasma or Blood) for ALP and ALT, because labs do send them and
+ * they measure the same enzyme activity.
+ *
+ * Deliberately not mapped:
+ * - 14409-7 (status X: two sources give contradicting method names for it);
+ * - 59789-8, 48134-1, 48136-6 (status U: meaning not confirmed);
+ * - 55971-6 ALP in cord blood (neonatal, outside the adult question this product answers);
+ * - 59827-6 / 59828-4 total bilirubin in arterial / venous blood (blood-gas analysers, mainly
+ *   neonatal; not comparable with the serum series);
+ * - 1971-1 / 14630-8 indirect bilirubin (derived, not needed for the findings);
+ * - 1779-8 liver ALP isoenzyme and 17838-4 bone ALP (fractions, not total ALP).
+ */
+export const ANALYTE_CODES: readonly AnalyteCode[] = [
+  {
+    loinc: '6768-6',
+    display: 'Alkaline phosphatase [Enzymatic activity/volume] in Serum or Plasma',
+    analyte: 'ALP',
+    property: 'CCnc',
+    status: 'V',
+    source: '[S2][S3][S7][S8]',
+  },
+  {
+    loinc: '1783-0',
+    display: 'Alkaline phosphatase [Enzymatic activity/volume] in Blood',
+    analyte: 'ALP',
+    property: 'CCnc',
+    status: 'P',
+    source: '[S12] LOINC 2.70 value-set list',
+  },
+  {
+    loinc: '77141-0',
+    display: 'Alkaline phosphatase [Enzymatic activity/volume] in Serum, Plasma or Blood',
+    analyte: 'ALP',
+    property: 'CCnc',
+    status: 'P',
+    source: '[S12] LOINC 2.70 value-set list',
+  },
+  {
+    loinc: '1920-8',
+    display: 'Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma',
+    analyte: 'AST',
+    property: 'CCnc',
+    status: 'V',
+    source: '[S2][S3][S7]',
+  },
+  {
+    loinc: '30239-8',
+    display:
+      "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma by With P-5'-P",
+    analyte: 'AST',
+    property: 'CCnc',
+    status: 'V',
+    source: '[S2][S4][S5][S8]',
+  },
+  {
+    loinc: '88112-8',
+    display:
+      "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma by No addition of P-5'-P",
+    analyte: 'AST',
+    property: 'CCnc',
+    status: 'V',
+    source: '[S2][S5]',
+  },
+  {
+    loinc: '1742-6',
+    display: 'Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma',
+    analyte: 'ALT',
+    property: 'CCnc',
+    status: 'V',
+    source: '[S2][S3][S7]',
+  },
+  {
+    loinc: '1743-4',
+    display:
+      "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma by With P-5'-P",
+    analyte: 'ALT',
+    property: 'CCnc',
+    status: 'V',
+    source: '[S2][S4]',
+  },
+  {
+    loinc: '1744-2',
+    display:
+      "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma by No addition of P-5'-P",
+    analyte: 'ALT',
+    property: 'CCnc',
+    status: 'V',
+    source: '[S2][S4][S37]',
+  },
+  {
+    loinc: '76625-3',
+    display: 'Alanine aminotransferase [Enzymatic activity/volume] in Blood',
+    analyte: 'ALT',
+    property: 'CCnc',
+    status: 'P',
+    source: '[S2][S13]',
+  },
+  {
+    loinc: '77144-4',
+    display: 'Alanine aminotransferase [Enzymatic activity/volume] in Serum, Plasma or Blood',
+    analyte: 'ALT',
+    property: 'CCnc',
+    status: 'P',
+    source: '[S13]',
+  },
+  {
+    loinc: '2324-2',
+    display: 'Gamma glutamyl transferase [Enzymatic activity/volume] in Serum or Plasma',
+    analyte: 'GGT',
+    property: 'CCnc',
+    status: 'V',
+    source: '[S4][S5][S8]',
+  },
+  {
+    loinc: '1975-2',
+    display: 'Bilirubin.total [Mass/volume] in Serum or Plasma',
+    analyte: 'TBIL',
+    property: 'MCnc',
+    status: 'V',
+    source: '[S4][S5][S7]',
+  },
+  {
+    loinc: '14631-6',
+    display: 'Bilirubin.total [Moles/volume] in Serum or Plasma',
+    analyte: 'TBIL',
+    property: 'SCnc',
+    status: 'V',
+    source: '[S3][S5]',
+  },
+  {
+    loinc: '42719-5',
+    display: 'Bilirubin.total [Mass/volume] in Blood',
+    analyte: 'TBIL',
+    property: 'MCnc',
+    status: 'V',
+    source: '[S5]',
+  },
+  {
+    loinc: '1968-7',
+    display: 'Bilirubin.direct [Mass/volume] in Serum or Plasma',
+    analyte: 'DBIL',
+    property: 'MCnc',
+    status: 'V',
+    source: '[S4][S7]',
+  },
+  {
+    loinc: '14629-0',
+    display: 'Bilirubin.direct [Moles/volume] in Serum or Plasma',
+    analyte: 'DBIL',
+    property: 'SCnc',
+    status: 'V',
+    source: '[S3]',
+  },
+];
+
+export type CanonicalUnit = 'U/L' | 'umol/L';
+
+export interface DefaultUln {
+  /** In the analyte's canonical unit. */
+  male: number;
+  female: number;
+  status: EvidenceStatus;
+  source: string;
+}
+
+export interface BiologicalVariation {
+  /** Within-subject coefficient of variation, %. */
+  cviPct: number;
+  cviStatus: EvidenceStatus;
+  cviSource: string;
+  /** Analytical coefficient of variation, %: an assumption, replace with the lab's own CVA when known. */
+  cvaPct: number;
+}
+
+export interface AnalyteDefinition {
+  analyte: Analyte;
+  name: string;
+  kind: 'enzyme' | 'bilirubin';
+  canonicalUnit: CanonicalUnit;
+  defaultUln: DefaultUln;
+  biologicalVariation: BiologicalVariation;
+}
+
+/**
+ * CVA is assumed at 5 % for every analyte: the upper of the two scenarios in the clinical reference
+ * (§3b). A larger CVA widens the reference change value, so the engine calls fewer trends, not more.
+ */
+export const ASSUMED_CVA_PCT = 5;
+
+/** Molar mass of bilirubin (C33H36N4O6), g/mol; 1 mg/dL = 17.10 µmol/L. Status P [S13], arithmetic V [S30]. */
+export const BILIRUBIN_MOLAR_MASS = 584.66;
+
+/**
+ * Bilirubin is kept in µmol/L: it is the SI unit, LOINC has molar codes for both total (14631-6) and
+ * direct (14629-0) bilirubin, and mass results convert exactly with the molar mass above.
+ */
+export const ANALYTES: Readonly<Record<Analyte, AnalyteDefinition>> = {
+  ALP: {
+    analyte: 'ALP',
+    name: 'Alkaline phosphatase',
+    kind: 'enzyme',
+    canonicalUnit: 'U/L',
+    // Adult ranges: M ≥19 y 40–129, F ≥17 y 35–104 U/L. Children's ranges are far higher.
+    defaultUln: { male: 129, female: 104, status: 'V', source: '[S8] Mayo Clinic Laboratories' },
+    biologicalVariation: {
+      cviPct: 5.3,
+      cviStatus: 'V',
+      cviSource: '[S14] EuBIVAS',
+      cvaPct: ASSUMED_CVA_PCT,
+    },
+  },
+  AST: {
+    analyte: 'AST',
+    name: 'Aspartate aminotransferase',
+    kind: 'enzyme',
+    canonicalUnit: 'U/L',
+    // Mayo (P-5'-P method), ≥14 y: M 8–48, F 8–43 U/L.
+    defaultUln: { male: 48, female: 43, status: 'V', source: '[S8] Mayo Clinic Laboratories' },
+    biologicalVariation: {
+      cviPct: 9.5,
+      cviStatus: 'V',
+      cviSource: '[S14] EuBIVAS',
+      cvaPct: ASSUMED_CVA_PCT,
+    },
+  },
+  ALT: {
+    analyte: 'ALT',
+    name: 'Alanine aminotransferase',
+    kind: 'enzyme',
+    canonicalUnit: 'U/L',
+    // ACG "true healthy normal": up to 33 IU/L in men, up to 25 IU/L in women.
+    defaultUln: {
+      male: 33,
+      female: 25,
+      status: 'V',
+      source: '[S1] ACG Clinical Guideline 2017',
+    },
+    biologicalVariation: {
+      cviPct: 9.3,
+      cviStatus: 'V',
+      cviSource: '[S14] EuBIVAS',
+      cvaPct: ASSUMED_CVA_PCT,
+    },
+  },
+  GGT: {
+    analyte: 'GGT',
+    name: 'Gamma-glutamyl transferase',
+    kind: 'enzyme',
+    canonicalUnit: 'U/L',
+    // Mayo (current catalog), ≥18 y: M 8–61, F 5–36 U/L.
+    defaultUln: { male: 61, female: 36, status: 'V', source: '[S8] Mayo Clinic Laboratories' },
+    biologicalVariation: {
+      cviPct: 8.9,
+      cviStatus: 'V',
+      cviSource: '[S14] EuBIVAS',
+      cvaPct: ASSUMED_CVA_PCT,
+    },
+  },
+  TBIL: {
+    analyte: 'TBIL',
+    name: 'Bilirubin, total',
+    kind: 'bilirubin',
+    canonicalUnit: 'umol/L',
+    // UNVERIFIED: "commonly ~1.0–1.2 mg/dL"; 1.2 mg/dL = 20.5 µmol/L. Prefer the lab's own range.
+    defaultUln: {
+      male: 20.5,
+      female: 20.5,
+      status: 'U',
+      source: 'unverified common value (1.2 mg/dL); no source in the clinical reference',
+    },
+    // UNVERIFIED: recalled from the Ricos biological-variation database, not re-read.
+    biologicalVariation: {
+      cviPct: 21.8,
+      cviStatus: 'U',
+      cviSource: 'recalled Ricos database value, not verified',
+      cvaPct: ASSUMED_CVA_PCT,
+    },
+  },
+  DBIL: {
+    analyte: 'DBIL',
+    name: 'Bilirubin, direct',
+    kind: 'bilirubin',
+    canonicalUnit: 'umol/L',
+    // 0.3 mg/dL in one lab-style table = 5.1 µmol/L.
+    defaultUln: { male: 5.1, female: 5.1, status: 'P', source: '[S13] one lab-style table' },
+    // UNVERIFIED: recalled from the Ricos biological-variation database, not re-read.
+    biologicalVariation: {
+      cviPct: 36.8,
+      cviStatus: 'U',
+      cviSource: 'recalled Ricos database value, not verified',
+      cvaPct: ASSUMED_CVA_PCT,
+    },
+  },
+};
+
+export const ANALYTE_LIST: readonly Analyte[] = ['ALP', 'AST', 'ALT', 'GGT', 'TBIL', 'DBIL'];
+
+const CODE_INDEX: ReadonlyMap<string, AnalyteCode> = new Map(
+  ANALYTE_CODES.map((c) => [c.loinc, c]),
+);
+
+function collectCodes(): Record<Analyte, string[]> {
+  const codes: Record<Analyte, string[]> = {
+    ALP: [],
+    AST: [],
+    ALT: [],
+    GGT: [],
+    TBIL: [],
+    DBIL: [],
+  };
+  for (const row of ANALYTE_CODES) {
+    codes[row.analyte].push(row.loinc);
+  }
+  return codes;
+}
+
+/** LOINC codes per analyte, e.g. for an Observation search `code=http://loinc.org|6768-6,...`. */
+export const ANALYTE_LOINC_CODES: Record<Analyte, string[]> = collectCodes();
+
+/** Every mapped LOINC code, in table order. */
+export function listAnalyteLoincCodes(): string[] {
+  return ANALYTE_CODES.map((c) => c.loinc);
+}
+
+export function findAnalyteCode(loinc: string): AnalyteCode | undefined {
+  return CODE_INDEX.get(loinc);
+}
+
+/**
+ * Default ULN for a sex. Unknown sex takes the higher of the two limits, so a missing gender never
+ * makes a result look raised that would be normal for either sex.
+ */
+export function selectDefaultUln(
+  analyte: Analyte,
+  sex: AdministrativeSex,
+): { uln: number; sexSpecific: boolean } {
+  const { male, female } = ANALYTES[analyte].defaultUln;
+  if (male === female) {
+    return { uln: male, sexSpecific: false };
+  }
+  switch (sex) {
+    case 'male':
+      return { uln: male, sexSpecific: true };
+    case 'female':
+      return { uln: female, sexSpecific: true };
+    case 'unknown':
+      return { uln: Math.max(male, female), sexSpecific: false };
+  }
+}
