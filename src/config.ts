@@ -1,0 +1,214 @@
+import { z } from 'zod';
+
+/*
+ * The only reader of environment variables. Every key is validated once at start-up; a bad value
+ * stops the process with one line that names the variable and what is wrong with it.
+ */
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SIZE_PATTERN = /^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i;
+
+function integer(name: string, fallback: number, min: number, max: number, describe: string) {
+  return z
+    .string()
+    .trim()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') {
+        return fallback;
+      }
+      const value = Number(raw);
+      if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value)) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an integer; got '${raw}'` });
+        return z.NEVER;
+      }
+      if (value < min || value > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be between ${min} and ${max}; got ${value}`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    })
+    .describe(describe);
+}
+
+const EnvSchema = z
+  .object({
+    PORT: integer('PORT', 3000, 0, 65535, 'TCP port to listen on (0 picks a free port)'),
+    HOST: z
+      .string()
+      .trim()
+      .optional()
+      .transform((raw) => (raw === undefined || raw === '' ? '0.0.0.0' : raw))
+      .describe('Interface to bind; 0.0.0.0 listens on all interfaces'),
+    PUBLIC_BASE_URL: z
+      .string()
+      .trim()
+      .optional()
+      .transform((raw, ctx) => {
+        if (raw === undefined || raw === '') {
+          return undefined;
+        }
+        let url: URL;
+        try {
+          url = new URL(raw);
+        } catch {
+          ctx.addIssue({
+            code: 'custom',
+            message: `PUBLIC_BASE_URL must be an absolute http(s) URL; got '${raw}'`,
+          });
+          return z.NEVER;
+        }
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+          ctx.addIssue({
+            code: 'custom',
+            message: `PUBLIC_BASE_URL must use http or https; got '${url.protocol}'`,
+          });
+          return z.NEVER;
+        }
+        return raw.replace(/\/+$/, '');
+      })
+      .describe(
+        'Externally visible base URL (no trailing slash); the JWT audience and the base of links in cards',
+      ),
+    LOG_LEVEL: z
+      .string()
+      .trim()
+      .optional()
+      .transform((raw, ctx) => {
+        const value = raw === undefined || raw === '' ? 'info' : raw.toLowerCase();
+        if (!isOneOf(value, LOG_LEVELS)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `LOG_LEVEL must be one of ${LOG_LEVELS.join('|')}; got '${raw ?? ''}'`,
+          });
+          return z.NEVER;
+        }
+        return value;
+      })
+      .describe(`pino log level: ${LOG_LEVELS.join('|')}`),
+    FHIR_TIMEOUT_MS: integer(
+      'FHIR_TIMEOUT_MS',
+      3000,
+      1,
+      120_000,
+      'Timeout of each request to the FHIR server, in milliseconds',
+    ),
+    FHIR_MAX_PAGES: integer(
+      'FHIR_MAX_PAGES',
+      10,
+      1,
+      1000,
+      'Most pages of one FHIR search that are followed through Bundle next links',
+    ),
+    LOOKBACK_DAYS: integer(
+      'LOOKBACK_DAYS',
+      180,
+      1,
+      3650,
+      'How many days of laboratory history the analysis looks at',
+    ),
+    MAX_BODY: z
+      .string()
+      .trim()
+      .optional()
+      .transform((raw, ctx) => {
+        const value = raw === undefined || raw === '' ? '1mb' : raw;
+        if (!SIZE_PATTERN.test(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `MAX_BODY must be a byte count or a size such as 512kb or 1mb; got '${value}'`,
+          });
+          return z.NEVER;
+        }
+        return value;
+      })
+      .describe('Largest accepted request body (bytes, or a size such as 512kb or 1mb)'),
+    EMBEDDED_FHIR: z
+      .string()
+      .trim()
+      .optional()
+      .transform((raw, ctx) => {
+        if (raw === undefined || raw === '') {
+          return true;
+        }
+        const value = raw.toLowerCase();
+        if (value === 'true' || value === '1') {
+          return true;
+        }
+        if (value === 'false' || value === '0') {
+          return false;
+        }
+        ctx.addIssue({
+          code: 'custom',
+          message: `EMBEDDED_FHIR must be one of true|false|1|0; got '${raw}'`,
+        });
+        return z.NEVER;
+      })
+      .describe('Serve the embedded in-memory FHIR server with demo data under /fhir'),
+    HOOK_DEADLINE_MS: integer(
+      'HOOK_DEADLINE_MS',
+      5000,
+      1,
+      600_000,
+      'Overall deadline for all FHIR calls made while answering one hook call, in milliseconds',
+    ),
+    CDS_CLIENTS_FILE: z
+      .string()
+      .trim()
+      .optional()
+      .transform((raw) => (raw === undefined || raw === '' ? undefined : raw))
+      .describe(
+        'Path of the file that lists the CDS clients trusted to call hooks (JWT issuers and keys)',
+      ),
+    TREND_LINK_TTL_SECONDS: integer(
+      'TREND_LINK_TTL_SECONDS',
+      900,
+      1,
+      86_400,
+      'Lifetime of a trend-page link placed in a card, in seconds',
+    ),
+  })
+  .transform((env) => ({
+    ...env,
+    PUBLIC_BASE_URL:
+      env.PUBLIC_BASE_URL ??
+      `http://${env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : bracketIpv6(env.HOST)}:${env.PORT}`,
+  }));
+
+export type Config = Readonly<z.output<typeof EnvSchema>>;
+
+/** Key → human description, for documentation and `--help`-style output. */
+export const configDescriptions: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(EnvSchema.in.shape).map(([key, schema]) => [key, schema.description ?? '']),
+  ),
+);
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses and freezes the configuration; throws `ConfigError` whose message is one line. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = issue?.path[0];
+    const message = issue?.message ?? 'invalid configuration';
+    throw new ConfigError(
+      typeof key === 'string' && !message.startsWith(key) ? `${key} ${message}` : message,
+    );
+  }
+  return Object.freeze(result.data);
+}
+
+function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
+  return allowed.some((candidate) => candidate === value);
+}
+
+function bracketIpv6(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

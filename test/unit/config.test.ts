@@ -1,0 +1,107 @@
+import { ConfigError, configDescriptions, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  test('When nothing is set, uses the documented defaults and derives PUBLIC_BASE_URL from localhost', () => {
+    const config = loadConfig({});
+
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      PUBLIC_BASE_URL: 'http://localhost:3000',
+      LOG_LEVEL: 'info',
+      FHIR_TIMEOUT_MS: 3000,
+      FHIR_MAX_PAGES: 10,
+      LOOKBACK_DAYS: 180,
+      MAX_BODY: '1mb',
+      EMBEDDED_FHIR: true,
+      HOOK_DEADLINE_MS: 5000,
+      TREND_LINK_TTL_SECONDS: 900,
+    });
+    expect(config.CDS_CLIENTS_FILE).toBeUndefined();
+  });
+
+  test('When HOST and PORT are set, the default PUBLIC_BASE_URL uses them', () => {
+    expect(loadConfig({ HOST: '127.0.0.1', PORT: '3999' }).PUBLIC_BASE_URL).toBe(
+      'http://127.0.0.1:3999',
+    );
+  });
+
+  test('When PUBLIC_BASE_URL ends with slashes, they are removed', () => {
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://cds.example.org/base//' }).PUBLIC_BASE_URL).toBe(
+      'https://cds.example.org/base',
+    );
+  });
+
+  test('When values are given as text, they are converted to numbers and booleans', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      FHIR_TIMEOUT_MS: '250',
+      EMBEDDED_FHIR: '0',
+      LOG_LEVEL: 'DEBUG',
+      MAX_BODY: '65536',
+      CDS_CLIENTS_FILE: './clients.json',
+    });
+
+    expect(config).toMatchObject({
+      PORT: 8080,
+      FHIR_TIMEOUT_MS: 250,
+      EMBEDDED_FHIR: false,
+      LOG_LEVEL: 'debug',
+      MAX_BODY: '65536',
+      CDS_CLIENTS_FILE: './clients.json',
+    });
+  });
+
+  test.each([
+    [{ PORT: 'eighty' }, "PORT must be an integer; got 'eighty'"],
+    [{ PORT: '70000' }, 'PORT must be between 0 and 65535; got 70000'],
+    [{ FHIR_TIMEOUT_MS: '1.5' }, "FHIR_TIMEOUT_MS must be an integer; got '1.5'"],
+    [{ FHIR_MAX_PAGES: '0' }, 'FHIR_MAX_PAGES must be between 1 and 1000; got 0'],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of fatal|error|warn|info|debug|trace|silent'],
+    [
+      { MAX_BODY: 'huge' },
+      "MAX_BODY must be a byte count or a size such as 512kb or 1mb; got 'huge'",
+    ],
+    [{ EMBEDDED_FHIR: 'yes' }, "EMBEDDED_FHIR must be one of true|false|1|0; got 'yes'"],
+    [{ PUBLIC_BASE_URL: 'not a url' }, 'PUBLIC_BASE_URL must be an absolute http(s) URL'],
+    [{ PUBLIC_BASE_URL: 'ftp://cds.example.org' }, 'PUBLIC_BASE_URL must use http or https'],
+  ])('When given %j, fails with one line naming the variable', (env, expected) => {
+    let thrown: unknown;
+    try {
+      loadConfig(env);
+    } catch (error) {
+      thrown = error;
+    }
+
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const message = thrown instanceof Error ? thrown.message : '';
+    expect(message).toContain(expected);
+    expect(message).not.toContain('\n');
+  });
+
+  test('The loaded configuration cannot be changed afterwards', () => {
+    const config = loadConfig({});
+
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  test('Every key carries a description for the documentation', () => {
+    expect(Object.keys(configDescriptions).sort()).toEqual(
+      [
+        'CDS_CLIENTS_FILE',
+        'EMBEDDED_FHIR',
+        'FHIR_MAX_PAGES',
+        'FHIR_TIMEOUT_MS',
+        'HOOK_DEADLINE_MS',
+        'HOST',
+        'LOG_LEVEL',
+        'LOOKBACK_DAYS',
+        'MAX_BODY',
+        'PORT',
+        'PUBLIC_BASE_URL',
+        'TREND_LINK_TTL_SECONDS',
+      ].sort(),
+    );
+    expect(Object.values(configDescriptions).every((text) => text.length > 10)).toBe(true);
+  });
+});
