@@ -1,69 +1,98 @@
 import { ANALYTE_LIST } from '../terminology/analytes.js';
-import type { Analyte, AnalyteSeries, Assessment } from './types.js';
+import { buildDataQuality } from './data-quality.js';
+import { buildFindings } from './findings.js';
+import { readPatient } from './patient.js';
+import { readObservation } from './read-observation.js';
+import type { Reading } from './read-observation.js';
+import { buildSeries } from './series.js';
+import type { Analyte, Assessment, ExcludedResult } from './types.js';
+
+const DAY_MS = 86_400_000;
 
 export interface AssessInput {
   observations: readonly fhir4.Observation[];
   patient: fhir4.Patient | null;
+  /** The evaluation instant; the engine never reads the clock. */
   now: Date;
   lookbackDays: number;
 }
 
-function buildEmptySeries(analyte: Analyte): AnalyteSeries {
+function byAnalyte<T>(make: (analyte: Analyte) => T): Record<Analyte, T> {
   return {
-    analyte,
-    unit: analyte === 'TBIL' || analyte === 'DBIL' ? 'umol/L' : 'U/L',
-    points: [],
-    latest: null,
-    trend: {
-      direction: 'insufficient',
-      method: 'none',
-      pointCount: 0,
-      spanDays: 0,
-      slopePctPer30d: null,
-      changePct: null,
-      rcvUpPct: 0,
-      rcvDownPct: 0,
-    },
+    ALP: make('ALP'),
+    AST: make('AST'),
+    ALT: make('ALT'),
+    GGT: make('GGT'),
+    TBIL: make('TBIL'),
+    DBIL: make('DBIL'),
   };
 }
 
-/** Analyses a patient's liver chemistries. Pure: the clock comes in as `now`. */
+function compareExcluded(x: ExcludedResult, y: ExcludedResult): number {
+  if (x.observationId !== y.observationId) {
+    return x.observationId < y.observationId ? -1 : 1;
+  }
+  return x.reason < y.reason ? -1 : x.reason > y.reason ? 1 : 0;
+}
+
+/**
+ * Analyses one patient's liver chemistries: cleans and converts the Observations (any order, any
+ * mix of codes; others are ignored), builds a series per analyte inside the look-back window, and
+ * derives the findings. Pure and deterministic: the same input in any order gives the same output.
+ */
 export function assess(input: {
   observations: readonly fhir4.Observation[];
   patient: fhir4.Patient | null;
   now: Date;
   lookbackDays: number;
 }): Assessment {
-  const series = Object.fromEntries(ANALYTE_LIST.map((a) => [a, buildEmptySeries(a)])) as Record<
-    Analyte,
-    AnalyteSeries
-  >;
+  const { observations, now, lookbackDays } = input;
+  const patient = readPatient(input.patient, now);
+  const nowMs = now.getTime();
+  const context = {
+    sex: patient.sex,
+    ageYears: patient.ageYears,
+    nowMs,
+    windowStartMs: nowMs - lookbackDays * DAY_MS,
+  };
+
+  const readings = byAnalyte<Reading[]>(() => []);
+  const excluded: ExcludedResult[] = [];
+  for (const observation of observations) {
+    const result = readObservation(observation);
+    switch (result.kind) {
+      case 'ignored':
+        break;
+      case 'excluded':
+        excluded.push({
+          observationId: result.observationId,
+          analyte: result.analyte,
+          reason: result.reason,
+        });
+        break;
+      case 'read':
+        readings[result.reading.analyte].push(result.reading);
+        break;
+    }
+  }
+
+  const built = byAnalyte((analyte) => buildSeries(analyte, readings[analyte], context));
+  const series = byAnalyte((analyte) => built[analyte].series);
+  const trendPoints = byAnalyte((analyte) => built[analyte].trendPoints);
+  for (const analyte of ANALYTE_LIST) {
+    for (const e of built[analyte].excluded) {
+      excluded.push(e);
+    }
+  }
+  excluded.sort(compareExcluded);
+
   return {
-    evaluatedAt: input.now.toISOString(),
-    lookbackDays: input.lookbackDays,
-    patient: { id: input.patient?.id ?? null, sex: 'unknown', ageYears: null },
+    evaluatedAt: now.toISOString(),
+    lookbackDays,
+    patient,
     series,
-    findings: {
-      divergence: {
-        present: false,
-        alp: 'insufficient',
-        ast: 'insufficient',
-        alt: 'insufficient',
-        observationIds: [],
-      },
-      rRatio: { first: null, last: null, fall: null },
-      deRitis: null,
-      severity: null,
-      ggt: { status: 'none-in-window', latest: null },
-      bilirubin: {
-        status: 'none-in-window',
-        hasDirect: false,
-        directFraction: null,
-        latestTotal: null,
-        latestDirect: null,
-      },
-    },
-    excluded: [],
-    dataQuality: [{ code: 'no-data', message: 'Analysis not yet implemented.' }],
+    findings: buildFindings(series, trendPoints),
+    excluded,
+    dataQuality: buildDataQuality(series, excluded, now),
   };
 }

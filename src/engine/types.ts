@@ -23,6 +23,8 @@ export interface LabPoint {
   ulnSource: UlnSource;
   /** value / uln */
   xUln: number;
+  /** The value and unit exactly as the lab reported them, before conversion. */
+  reported?: { value: number; unit: string };
 }
 
 export interface Trend {
@@ -37,6 +39,8 @@ export interface Trend {
   /** Log-normal reference change values (%, 95 % one-sided) the change had to exceed. */
   rcvUpPct: number;
   rcvDownPct: number;
+  /** Whether changePct lies beyond the RCV; set whenever changePct is (also for two points). */
+  changeExceedsRcv?: boolean;
 }
 
 export interface AnalyteSeries {
@@ -103,6 +107,7 @@ export interface Findings {
 export interface ExcludedResult {
   observationId: string;
   reason: string;
+  analyte?: Analyte;
 }
 
 export interface DataQualityNote {

@@ -1,0 +1,179 @@
+import { ANALYTES, findAnalyteCode } from '../terminology/analytes.js';
+import { LOINC } from '../terminology/systems.js';
+import { readQuantityUnit, resolveUnit } from './units.js';
+import type { UnitKind } from './units.js';
+import type { Analyte, LabPoint } from './types.js';
+
+/** One liver-chemistry Observation, cleaned and converted, before windowing, dedupe and ULN. */
+export interface Reading {
+  observation: fhir4.Observation;
+  observationId: string;
+  analyte: Analyte;
+  loinc: string;
+  kind: UnitKind;
+  timeMs: number;
+  /** In the canonical unit. */
+  value: number;
+  reportedValue: number;
+  reportedUnit: string;
+  censored: LabPoint['censored'];
+  /** Higher wins a duplicate: corrected/amended results replace the final one they revise. */
+  statusRank: number;
+  issuedMs: number;
+  lastUpdatedMs: number;
+}
+
+export type ReadResult =
+  | { kind: 'ignored' }
+  | { kind: 'excluded'; observationId: string; analyte: Analyte; reason: string }
+  | { kind: 'read'; reading: Reading };
+
+/**
+ * Status policy. `preliminary` is excluded: the lab has not verified it and replaces it with the final
+ * result under the same id, so a trend built on it can change under the clinician's eyes; chemistry
+ * results are rarely released as preliminary. `registered` has no value yet and `unknown` cannot be
+ * trusted.
+ */
+const STATUS_RANK: Readonly<Record<fhir4.Observation['status'], number>> = {
+  final: 1,
+  amended: 2,
+  corrected: 2,
+  preliminary: 0,
+  registered: 0,
+  cancelled: 0,
+  'entered-in-error': 0,
+  unknown: 0,
+};
+
+const FULL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const HAS_ZONE = /(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Milliseconds since epoch for a FHIR dateTime/instant precise to the day or better, else NaN.
+ * A date without a time is taken as 00:00 UTC. A time without a zone breaks the FHIR rule; it is read
+ * as UTC rather than in the host's zone so that results never depend on where the engine runs.
+ */
+export function parseFhirTime(value: string | undefined): number {
+  if (value === undefined || value.length < 10) {
+    return NaN;
+  }
+  if (FULL_DATE.test(value)) {
+    return Date.parse(`${value}T00:00:00Z`);
+  }
+  if (value.length > 10 && value[10] === 'T') {
+    return Date.parse(HAS_ZONE.test(value) ? value : `${value}Z`);
+  }
+  return NaN;
+}
+
+function readTimeMs(obs: fhir4.Observation): number {
+  const candidates = [obs.effectiveDateTime, obs.effectiveInstant, obs.effectivePeriod?.start];
+  for (const candidate of candidates) {
+    const ms = parseFhirTime(candidate);
+    if (!Number.isNaN(ms)) {
+      return ms;
+    }
+  }
+  return parseFhirTime(obs.issued);
+}
+
+function findLoinc(obs: fhir4.Observation): { loinc: string; analyte: Analyte } | null {
+  for (const coding of obs.code.coding ?? []) {
+    if (coding.system === LOINC && coding.code !== undefined) {
+      const row = findAnalyteCode(coding.code);
+      if (row !== undefined) {
+        return { loinc: row.loinc, analyte: row.analyte };
+      }
+    }
+  }
+  return null;
+}
+
+/** `<`, `<=`, `>`, `>=` mark a censored value; anything else (e.g. R5's `ad`) is not a bound. */
+function readCensor(comparator: string | undefined): LabPoint['censored'] | 'invalid' {
+  if (comparator === undefined) {
+    return undefined;
+  }
+  switch (comparator) {
+    case '<':
+    case '<=':
+    case '>':
+    case '>=':
+      return comparator;
+    default:
+      return 'invalid';
+  }
+}
+
+/** Classifies one Observation: not a liver chemistry (ignored), excluded with a reason, or read. */
+export function readObservation(obs: fhir4.Observation): ReadResult {
+  const code = findLoinc(obs);
+  if (code === null) {
+    return { kind: 'ignored' };
+  }
+  const { analyte, loinc } = code;
+  const observationId = obs.id ?? '(no id)';
+  const exclude = (reason: string): ReadResult => ({
+    kind: 'excluded',
+    observationId,
+    analyte,
+    reason,
+  });
+
+  const statusRank = STATUS_RANK[obs.status] ?? 0;
+  if (statusRank === 0) {
+    return exclude(`status '${String(obs.status)}' is not a released result`);
+  }
+  const timeMs = readTimeMs(obs);
+  if (Number.isNaN(timeMs)) {
+    return exclude('no usable time (effective[x] or issued, precise to the day)');
+  }
+  if (obs.dataAbsentReason !== undefined) {
+    const why = obs.dataAbsentReason.coding?.[0]?.code ?? obs.dataAbsentReason.text ?? 'unknown';
+    return exclude(`no value: data absent (${why})`);
+  }
+  const quantity = obs.valueQuantity;
+  if (quantity === undefined) {
+    return exclude('no numeric value (valueQuantity)');
+  }
+  const reportedValue = quantity.value;
+  if (reportedValue === undefined || !Number.isFinite(reportedValue)) {
+    return exclude('valueQuantity has no numeric value');
+  }
+  if (reportedValue <= 0) {
+    return exclude(`value ${reportedValue} is not positive`);
+  }
+  const censored = readCensor(quantity.comparator);
+  if (censored === 'invalid') {
+    return exclude(`comparator '${String(quantity.comparator)}' is not a bound`);
+  }
+  const reportedUnit = readQuantityUnit(quantity);
+  if (reportedUnit === null || reportedUnit.trim() === '') {
+    return exclude('value has no unit');
+  }
+  const kind: UnitKind = ANALYTES[analyte].kind;
+  const unit = resolveUnit(reportedUnit, kind);
+  if (!unit.ok) {
+    return exclude(unit.reason);
+  }
+  const issuedMs = parseFhirTime(obs.issued);
+  const lastUpdatedMs = parseFhirTime(obs.meta?.lastUpdated);
+  return {
+    kind: 'read',
+    reading: {
+      observation: obs,
+      observationId,
+      analyte,
+      loinc,
+      kind,
+      timeMs,
+      value: reportedValue * unit.factor,
+      reportedValue,
+      reportedUnit,
+      censored,
+      statusRank,
+      issuedMs: Number.isNaN(issuedMs) ? 0 : issuedMs,
+      lastUpdatedMs: Number.isNaN(lastUpdatedMs) ? 0 : lastUpdatedMs,
+    },
+  };
+}

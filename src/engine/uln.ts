@@ -1,0 +1,109 @@
+import { selectDefaultUln } from '../terminology/analytes.js';
+import {
+  ADMINISTRATIVE_GENDER,
+  REFERENCE_RANGE_MEANING,
+  SNOMED_CT,
+} from '../terminology/systems.js';
+import { readQuantityUnit, resolveUnit } from './units.js';
+import type { UnitKind } from './units.js';
+import type { AdministrativeSex, Analyte, UlnSource } from './types.js';
+
+export interface Uln {
+  uln: number;
+  ulnSource: UlnSource;
+}
+
+const SNOMED_SEX: Readonly<Record<string, AdministrativeSex>> = {
+  '248153007': 'male',
+  '248152002': 'female',
+};
+
+type Applicability = 'none' | 'matches' | 'other';
+
+function readApplicability(range: fhir4.ObservationReferenceRange, sex: AdministrativeSex) {
+  const appliesTo = range.appliesTo ?? [];
+  if (appliesTo.length === 0) {
+    return 'none' satisfies Applicability;
+  }
+  for (const concept of appliesTo) {
+    for (const coding of concept.coding ?? []) {
+      const named =
+        coding.system === ADMINISTRATIVE_GENDER
+          ? coding.code
+          : coding.system === SNOMED_CT && coding.code !== undefined
+            ? SNOMED_SEX[coding.code]
+            : undefined;
+      if (named !== undefined && named === sex) {
+        return 'matches' satisfies Applicability;
+      }
+    }
+  }
+  // Applies to the other sex, or to a population we cannot read (race, pregnancy, ...).
+  return 'other' satisfies Applicability;
+}
+
+function isNormalRange(range: fhir4.ObservationReferenceRange): boolean {
+  const codings = range.type?.coding;
+  if (codings === undefined || codings.length === 0) {
+    return true;
+  }
+  return codings.some((c) => c.system === REFERENCE_RANGE_MEANING && c.code === 'normal');
+}
+
+function isAgeApplicable(range: fhir4.ObservationReferenceRange, ageYears: number | null) {
+  if (range.age === undefined || ageYears === null) {
+    return true;
+  }
+  const low = range.age.low?.value;
+  const high = range.age.high?.value;
+  return (low === undefined || ageYears >= low) && (high === undefined || ageYears <= high);
+}
+
+function convertHigh(high: fhir4.Quantity, fallbackUnit: string, kind: UnitKind): number | null {
+  if (high.value === undefined || !Number.isFinite(high.value) || high.value <= 0) {
+    return null;
+  }
+  const unit = resolveUnit(readQuantityUnit(high) ?? fallbackUnit, kind);
+  return unit.ok ? high.value * unit.factor : null;
+}
+
+/**
+ * The upper limit of normal for one result, in the canonical unit: the result's own
+ * referenceRange.high (a range for the patient's sex first, then one without `appliesTo`), else the
+ * default from the analyte table. A high limit in a unit we cannot convert falls back to the default.
+ */
+export function resolveUln(
+  observation: fhir4.Observation,
+  reportedUnit: string,
+  analyte: Analyte,
+  kind: UnitKind,
+  sex: AdministrativeSex,
+  ageYears: number | null,
+): Uln {
+  let general: number | null = null;
+  for (const range of observation.referenceRange ?? []) {
+    if (range.high === undefined || !isNormalRange(range) || !isAgeApplicable(range, ageYears)) {
+      continue;
+    }
+    const applicability = readApplicability(range, sex);
+    if (applicability === 'other') {
+      continue;
+    }
+    const high = convertHigh(range.high, reportedUnit, kind);
+    if (high === null) {
+      continue;
+    }
+    if (applicability === 'matches') {
+      return { uln: high, ulnSource: 'reference-range' };
+    }
+    general ??= high;
+  }
+  if (general !== null) {
+    return { uln: general, ulnSource: 'reference-range' };
+  }
+  const fallback = selectDefaultUln(analyte, sex);
+  return {
+    uln: fallback.uln,
+    ulnSource: fallback.sexSpecific ? 'default-sex-specific' : 'default-unisex',
+  };
+}
