@@ -1,0 +1,43 @@
+import type { TrendLinkPublisher } from '../cds/service.js';
+import type { TrendLinkStore } from '../stores/trend-link-store.js';
+import { buildTrendView, TrendAssessmentSchema, type TrendView } from './trend-view.js';
+
+export interface TrendLinkPublisherOptions {
+  store: TrendLinkStore<TrendView>;
+  /** Public origin of the service (PUBLIC_BASE_URL); a function when it is only known after listen. */
+  publicBaseUrl: string | (() => string);
+  ttlMs: number;
+  now?: () => Date;
+}
+
+/** Path under which the trend router is mounted; the id is the only variable part of the URL. */
+export const TRENDS_PATH = '/trends';
+
+/**
+ * Turns an Assessment into a capability URL: `${PUBLIC_BASE_URL}/trends/<random id>`. The URL carries
+ * neither the patient id nor any token, so it is safe to appear in card JSON and in EHR audit logs.
+ */
+export function createTrendLinkPublisher(options: TrendLinkPublisherOptions): TrendLinkPublisher {
+  const now = options.now ?? (() => new Date());
+  return {
+    async publish(payload: unknown): Promise<string> {
+      const parsed = TrendAssessmentSchema.safeParse(payload);
+      if (!parsed.success) {
+        throw new TypeError(
+          `trend link payload is not an Assessment: ${parsed.error.issues
+            .slice(0, 3)
+            .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+            .join('; ')}`,
+        );
+      }
+      const expiresAt = new Date(now().getTime() + options.ttlMs);
+      const id = await options.store.put(buildTrendView(parsed.data, expiresAt), options.ttlMs);
+      return `${resolveBaseUrl(options.publicBaseUrl)}${TRENDS_PATH}/${id}`;
+    },
+  };
+}
+
+function resolveBaseUrl(base: string | (() => string)): string {
+  const value = typeof base === 'function' ? base() : base;
+  return value.replace(/\/+$/, '');
+}
