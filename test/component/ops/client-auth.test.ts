@@ -84,7 +84,18 @@ describe('CDS client JWT authentication', () => {
     app = buildApp([
       {
         iss: INLINE_ISS,
-        jwks: { keys: [{ ...ehrKey.publicJwk, kty: 'EC', alg: 'ES384' }] },
+        jwks: {
+          keys: [
+            {
+              kty: 'EC',
+              alg: 'ES384',
+              kid: ehrKey.kid,
+              crv: ehrKey.publicJwk.crv,
+              x: ehrKey.publicJwk.x,
+              y: ehrKey.publicJwk.y,
+            },
+          ],
+        },
         jku_allowlist: [host.url('/rotated.json')],
       },
       { iss: REMOTE_ISS, jwks_url: host.url('/remote.json') },
