@@ -1,0 +1,149 @@
+import type { CdsService, HookInvocation, PrefetchData } from '../src/cds/service.js';
+import { buildCards } from '../src/cards/build-cards.js';
+import { loadCardContent, type CardContent } from '../src/cards/load-content.js';
+import { assess } from '../src/engine/assess.js';
+import { isBundle } from '../src/fhir/guards.js';
+import { applyRules } from '../src/rules/apply-rules.js';
+import { ABDOMINAL_ULTRASOUND_CODES, readPatientContext } from '../src/rules/patient-context.js';
+import { listAnalyteLoincCodes } from '../src/terminology/analytes.js';
+import { LOINC } from '../src/terminology/systems.js';
+
+/**
+ * Newest results first, enough of them for the look-back: a patient with a full liver panel every
+ * day for 180 days would need more, but then the newest 200 results still decide the trend.
+ */
+export const LAB_RESULT_COUNT = 200;
+
+const labCodes = listAnalyteLoincCodes()
+  .map((code) => `${LOINC}|${code}`)
+  .join(',');
+const imagingCodes = ABDOMINAL_ULTRASOUND_CODES.map(({ system, code }) => `${system}|${code}`).join(
+  ',',
+);
+
+/**
+ * Prefetch templates. Conditions are not filtered by code: ICD-10-CM groups are matched by prefix
+ * (K50 covers every Crohn code), which a FHIR token search cannot express, so the rules filter them.
+ * @see https://cds-hooks.hl7.org/2.0/#prefetch-template
+ */
+export const LIVER_TRENDS_PREFETCH = {
+  patient: 'Patient/{{context.patientId}}',
+  labs: `Observation?patient={{context.patientId}}&code=${labCodes}&_sort=-date&_count=${LAB_RESULT_COUNT}`,
+  conditions: 'Condition?patient={{context.patientId}}',
+  medications: 'MedicationRequest?patient={{context.patientId}}&status=active',
+  imaging: `DiagnosticReport?patient={{context.patientId}}&code=${imagingCodes}`,
+} as const;
+
+export function createLiverTrendsService(content: CardContent = loadCardContent()): CdsService {
+  return {
+    definition: {
+      id: 'liver-trends',
+      hook: 'patient-view',
+      title: 'Liver chemistry trends',
+      description:
+        'Flags a cholestatic shift (ALP rising while AST/ALT fall) in the liver chemistries of the ' +
+        'look-back window, with severity by ALP ×ULN, a differential ranked by the record, proposed ' +
+        'work-up orders and a review of drugs known to cause cholestasis.',
+      prefetch: { ...LIVER_TRENDS_PREFETCH },
+    },
+    async handle(invocation: HookInvocation) {
+      const { data, now, lookbackDays } = invocation;
+      const patient = resourcesOf(data, 'patient', 'Patient')[0] ?? null;
+      const patientId = readPatientId(invocation.request.context) ?? patient?.id;
+      if (patientId === undefined) {
+        return { cards: [] };
+      }
+      const assessment = assess({
+        observations: resourcesOf(data, 'labs', 'Observation'),
+        patient,
+        now,
+        lookbackDays,
+      });
+      const context = readPatientContext(
+        {
+          conditions: resourcesOf(data, 'conditions', 'Condition'),
+          medicationRequests: resourcesOf(data, 'medications', 'MedicationRequest'),
+          medications: resourcesOf(data, 'medications', 'Medication'),
+          imaging: [
+            ...resourcesOf(data, 'imaging', 'DiagnosticReport'),
+            ...resourcesOf(data, 'imaging', 'Procedure'),
+          ],
+          now,
+          lookbackDays,
+        },
+        content,
+      );
+      const recommendations = applyRules(assessment, context);
+      if (recommendations.length === 0) {
+        return { cards: [] };
+      }
+      const trendLinkUrl = await publishTrendLink(invocation, assessment);
+      return {
+        cards: buildCards({
+          recommendations,
+          assessment,
+          context,
+          content,
+          patientId,
+          now,
+          ...(trendLinkUrl === undefined ? {} : { trendLinkUrl }),
+        }),
+      };
+    },
+  };
+}
+
+export const liverTrendsService: CdsService = createLiverTrendsService();
+
+/**
+ * The trend page is a convenience: if it cannot be published the cards still go out, without the
+ * link, rather than losing the clinical advice to a failure of the page store.
+ */
+async function publishTrendLink(
+  invocation: HookInvocation,
+  assessment: unknown,
+): Promise<string | undefined> {
+  if (invocation.trendLinks === undefined) {
+    return undefined;
+  }
+  try {
+    return await invocation.trendLinks.publish(assessment);
+  } catch {
+    return undefined;
+  }
+}
+
+function readPatientId(context: Record<string, unknown>): string | undefined {
+  const id = context.patientId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+type ResourceOf<T extends fhir4.FhirResource['resourceType']> = Extract<
+  fhir4.FhirResource,
+  { resourceType: T }
+>;
+
+/** The resources of one type under a prefetch key, whether it holds a Bundle or a single resource. */
+function resourcesOf<T extends fhir4.FhirResource['resourceType']>(
+  data: PrefetchData,
+  key: string,
+  type: T,
+): Array<ResourceOf<T>> {
+  const value = data[key];
+  if (value === null || value === undefined) {
+    return [];
+  }
+  const candidates: unknown[] = isBundle(value)
+    ? (value.entry ?? []).map((entry) => entry.resource)
+    : [value];
+  return candidates.filter((resource): resource is ResourceOf<T> => isOfType(resource, type));
+}
+
+function isOfType(value: unknown, type: string): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'resourceType' in value &&
+    value.resourceType === type
+  );
+}

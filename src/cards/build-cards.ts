@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import type { Card, Link } from '../cds/schemas.js';
+import type { Assessment, SeverityTier } from '../engine/types.js';
+import type {
+  CholestaticShiftRecommendation,
+  MedicationReviewRecommendation,
+  NonHepaticAlpRecommendation,
+  Recommendation,
+} from '../rules/apply-rules.js';
+import type { PatientContext } from '../rules/patient-context.js';
+import { SUMMARY_LIMIT, slotsOf, type CardKindContent } from './content-schema.js';
+import {
+  describeDirection,
+  formatDate,
+  formatXUln,
+  renderDataQuality,
+  renderRRatio,
+  renderSeriesTable,
+  renderSlopes,
+} from './detail-blocks.js';
+import type { CardContent } from './load-content.js';
+import { buildSuggestion } from './suggestions.js';
+
+export interface BuildCardsInput {
+  recommendations: readonly Recommendation[];
+  assessment: Assessment;
+  context: PatientContext;
+  content: CardContent;
+  patientId: string;
+  now: Date;
+  /** Absolute URL of the trend page for this assessment, when a publisher is configured. */
+  trendLinkUrl?: string;
+}
+
+export const TREND_LINK_LABEL = 'Open the liver trend chart';
+
+/** Fills the reviewed templates for each recommendation. Pure apart from the uuids it mints. */
+export function buildCards(input: BuildCardsInput): Card[] {
+  return input.recommendations.map((recommendation) => {
+    switch (recommendation.kind) {
+      case 'cholestatic-shift':
+        return buildShiftCard(recommendation, input);
+      case 'non-hepatic-alp':
+        return buildNonHepaticCard(recommendation, input);
+      case 'medication-review':
+        return buildMedicationCard(recommendation, input);
+    }
+  });
+}
+
+function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: BuildCardsInput) {
+  const content = input.content.cholestaticShift;
+  const { assessment } = input;
+  const { findings } = assessment;
+  const phrases = content.phrases;
+  const ggt = findings.ggt;
+  const detailSlots: Record<string, string> = {
+    tierAdvice: phrases.tierAdvice[recommendation.tier],
+    ggtInterpretation: `${phrases.ggt[ggt.status]}${describeLatest('GGT', ggt.latest)}`,
+    bilirubinNote: !findings.bilirubin.hasDirect
+      ? phrases.directBilirubinMissing
+      : findings.bilirubin.status === 'raised'
+        ? `${phrases.directBilirubinRaised}${
+            findings.bilirubin.directFraction === null
+              ? ''
+              : ` Direct share ${Math.round(findings.bilirubin.directFraction * 100)} %.`
+          }`
+        : '',
+    seriesTable: renderSeriesTable(assessment),
+    slopes: renderSlopes(assessment),
+    rRatio: renderRRatio(assessment),
+    deRitis: findings.deRitis?.atLeastOne
+      ? `${phrases.deRitisAtLeastOne} (AST/ALT ${findings.deRitis.value.toFixed(2)})`
+      : '',
+    contextNote: describeContext(input.context),
+    differential: renderDifferential(recommendation, content),
+    pitfalls: recommendation.pitfalls.map((id) => `- ${phrases.pitfalls[id].text}`).join('\n'),
+    dataQuality: renderDataQuality(assessment),
+    lookbackDays: String(assessment.lookbackDays),
+  };
+  const suggestionTemplates = recommendation.suggestions.flatMap((id) =>
+    content.suggestions.filter((template) => template.id === id),
+  );
+  return assembleCard(content, recommendation.tier, input, {
+    summarySlots: summarySlotsOf(assessment),
+    detailSlots,
+    suggestions: suggestionTemplates.map((template) =>
+      buildSuggestion(template, {
+        patientId: input.patientId,
+        reasonObservationIds: recommendation.reasonObservationIds,
+        authoredOn: input.now.toISOString(),
+      }),
+    ),
+    extraLinks: [],
+  });
+}
+
+function buildNonHepaticCard(recommendation: NonHepaticAlpRecommendation, input: BuildCardsInput) {
+  const content = input.content.nonHepaticAlp;
+  const { assessment } = input;
+  const ggt = assessment.findings.ggt;
+  const nonHepatic = input.context.conditions.filter(
+    (condition) => condition.group === 'bone' || condition.group === 'pregnancy',
+  );
+  const detailSlots: Record<string, string> = {
+    ggtInterpretation: `${content.phrases.ggt[ggt.status]}${describeLatest('GGT', ggt.latest)}`,
+    tierAdvice: content.phrases.tierAdvice[recommendation.tier],
+    contextNote:
+      nonHepatic.length === 0
+        ? ''
+        : `${content.phrases.boneContext} ${unique(nonHepatic.map((c) => c.label)).join('; ')}.`,
+    seriesTable: renderSeriesTable(assessment),
+    slopes: renderSlopes(assessment),
+    rRatio: renderRRatio(assessment),
+    dataQuality: renderDataQuality(assessment),
+    lookbackDays: String(assessment.lookbackDays),
+  };
+  const suggestionTemplates = recommendation.suggestions.flatMap((id) =>
+    content.suggestions.filter((template) => template.id === id),
+  );
+  return assembleCard(content, recommendation.tier, input, {
+    summarySlots: summarySlotsOf(assessment),
+    detailSlots,
+    suggestions: suggestionTemplates.map((template) =>
+      buildSuggestion(template, {
+        patientId: input.patientId,
+        reasonObservationIds: recommendation.reasonObservationIds,
+        authoredOn: input.now.toISOString(),
+      }),
+    ),
+    extraLinks: [],
+  });
+}
+
+function buildMedicationCard(
+  recommendation: MedicationReviewRecommendation,
+  input: BuildCardsInput,
+) {
+  const content = input.content.medicationReview;
+  const names = recommendation.drugs.map((match) => match.drug.name);
+  const first = names[0] ?? '';
+  const drugSlot = names.length > 1 ? `${first} and ${names.length - 1} more` : first;
+  const drugList = recommendation.drugs
+    .map(
+      (match) =>
+        `- **${match.drug.name}** (recorded as "${match.recordText}"): ${match.drug.pattern}. [${content.phrases.livertoxLinkLabel}](${match.drug.livertoxUrl})`,
+    )
+    .join('\n');
+  return assembleCard(content, recommendation.tier, input, {
+    summarySlots: { drug: truncate(drugSlot, 40) },
+    detailSlots: {
+      drugList,
+      olderAdultNote: recommendation.olderAdult ? content.phrases.olderAdult : '',
+    },
+    suggestions: [],
+    extraLinks: recommendation.drugs.map((match) => ({
+      label: `LiverTox: ${match.drug.name}`,
+      url: match.drug.livertoxUrl,
+      type: 'absolute' as const,
+    })),
+  });
+}
+
+interface CardParts {
+  summarySlots: Record<string, string>;
+  detailSlots: Record<string, string>;
+  suggestions: NonNullable<Card['suggestions']>;
+  extraLinks: Link[];
+}
+
+function assembleCard(
+  content: CardKindContent,
+  tier: SeverityTier,
+  input: BuildCardsInput,
+  parts: CardParts,
+): Card {
+  const detail = content.detail
+    .map((section) => ({ heading: section.heading, body: fill(section.body, parts.detailSlots) }))
+    .filter((section) => section.body.trim() !== '')
+    .map((section) =>
+      section.heading === undefined ? section.body : `**${section.heading}**\n\n${section.body}`,
+    )
+    .join('\n\n');
+  const links: Link[] = [
+    ...(input.trendLinkUrl === undefined
+      ? []
+      : [{ label: TREND_LINK_LABEL, url: input.trendLinkUrl, type: 'absolute' as const }]),
+    ...parts.extraLinks,
+    ...content.links.map((link) => ({ ...link, type: 'absolute' as const })),
+  ];
+  const card: Card = {
+    uuid: randomUUID(),
+    summary: truncate(fill(content.summary[tier], parts.summarySlots), SUMMARY_LIMIT),
+    detail,
+    indicator: content.indicator[tier],
+    source: { label: content.source.label, url: content.source.url },
+    overrideReasons: content.overrideReasons.map((reason) => ({ ...reason })),
+    links,
+  };
+  if (parts.suggestions.length > 0) {
+    card.suggestions = parts.suggestions;
+    card.selectionBehavior = 'any';
+  }
+  return card;
+}
+
+/** Replaces each `{{slot}}`; a slot without a value becomes empty and the spacing is tidied. */
+export function fill(template: string, slots: Record<string, string>): string {
+  let out = template;
+  for (const slot of slotsOf(template)) {
+    out = out.replace(new RegExp(`\\{\\{\\s*${slot}\\s*\\}\\}`), slots[slot] ?? '');
+  }
+  return out
+    .split('\n')
+    .map((line) => line.replace(/[ \t]+$/g, '').replace(/^ +(?=\S)/, ''))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+function summarySlotsOf(assessment: Assessment): Record<string, string> {
+  const { findings } = assessment;
+  const ggt = findings.ggt.latest;
+  return {
+    alpXUln: findings.severity === null ? '' : formatXUln(findings.severity.alpXUln),
+    altDirection: describeDirection(findings.divergence.alt),
+    astDirection: describeDirection(findings.divergence.ast),
+    ggtXUln: ggt === null ? '' : formatXUln(ggt.xUln),
+  };
+}
+
+function describeLatest(label: string, point: Assessment['findings']['ggt']['latest']): string {
+  return point === null
+    ? ''
+    : ` Latest ${label} ${point.value.toFixed(0)} ${point.unit} (${formatXUln(point.xUln)}×ULN) on ${formatDate(point.time)}.`;
+}
+
+function describeContext(context: PatientContext): string {
+  const labels = unique(context.conditions.map((condition) => condition.label));
+  const parts: string[] = [];
+  if (labels.length > 0) {
+    parts.push(`On record: ${labels.join('; ')}.`);
+  }
+  if (context.abdominalImaging !== null) {
+    parts.push(
+      `Abdominal ultrasound on record (${formatDate(context.abdominalImaging.date)}); if it was unrevealing and ALP keeps rising, MRCP is next.`,
+    );
+  }
+  return parts.join(' ');
+}
+
+function renderDifferential(
+  recommendation: CholestaticShiftRecommendation,
+  content: CardContent['cholestaticShift'],
+): string {
+  const causes = content.phrases.differential;
+  const supported = recommendation.differential.filter((cause) => cause.score > 0);
+  const others = recommendation.differential.filter(
+    (cause) => cause.score === 0 && cause.id !== 'PSC',
+  );
+  const lines = supported.map(
+    (cause, index) =>
+      `${index + 1}. **${causes[cause.id].label}** (${cause.reasons.join('; ')}): ${causes[cause.id].text}`,
+  );
+  if (others.length > 0) {
+    lines.push(
+      `${lines.length > 0 ? '\n' : ''}${content.phrases.otherCausesLead} ${others
+        .map((cause) => causes[cause.id].label)
+        .join('; ')}.`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function truncate(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1).trimEnd()}…`;
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}

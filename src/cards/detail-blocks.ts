@@ -1,0 +1,132 @@
+import type { Analyte, AnalyteSeries, Assessment, Direction, LabPoint } from '../engine/types.js';
+
+// Markdown blocks that fill the `{{slots}}` of the detail templates. Numbers and layout live here;
+// every sentence of clinical wording lives in `cards/`.
+
+const TABLE_ANALYTES: readonly Analyte[] = ['ALP', 'ALT', 'AST', 'GGT', 'TBIL', 'DBIL'];
+const TREND_ANALYTES: readonly Analyte[] = ['ALP', 'ALT', 'AST', 'GGT'];
+const MAX_TABLE_ROWS = 8;
+
+export const ANALYTE_LABELS: Readonly<Record<Analyte, string>> = {
+  ALP: 'ALP',
+  AST: 'AST',
+  ALT: 'ALT',
+  GGT: 'GGT',
+  TBIL: 'Bili total',
+  DBIL: 'Bili direct',
+};
+
+/** How a trend direction reads in a summary; "insufficient" is never presented as a trend. */
+export function describeDirection(direction: Direction): string {
+  switch (direction) {
+    case 'rising':
+      return 'rising';
+    case 'falling':
+      return 'falling';
+    case 'stable':
+      return 'stable';
+    case 'insufficient':
+      return 'too few results';
+  }
+}
+
+export function formatXUln(xUln: number): string {
+  return xUln >= 100 ? xUln.toFixed(0) : xUln.toFixed(1);
+}
+
+export function formatDate(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+/** One row per specimen date (newest rows kept), one column per analyte with results: value (×ULN). */
+export function renderSeriesTable(assessment: Assessment): string {
+  const columns = TABLE_ANALYTES.filter((analyte) => assessment.series[analyte].points.length > 0);
+  if (columns.length === 0) {
+    return '';
+  }
+  const rows = new Map<string, Partial<Record<Analyte, LabPoint>>>();
+  for (const analyte of columns) {
+    for (const point of assessment.series[analyte].points) {
+      const date = formatDate(point.time);
+      rows.set(date, { ...rows.get(date), [analyte]: point });
+    }
+  }
+  const dates = [...rows.keys()].sort();
+  const shown = dates.slice(-MAX_TABLE_ROWS);
+  const header = `| Date | ${columns
+    .map((analyte) => `${ANALYTE_LABELS[analyte]} ${assessment.series[analyte].unit} (×ULN)`)
+    .join(' | ')} |`;
+  const divider = `|---|${columns.map(() => '---:').join('|')}|`;
+  const body = shown.map((date) => {
+    const row = rows.get(date) ?? {};
+    return `| ${date} | ${columns.map((analyte) => formatCell(row[analyte])).join(' | ')} |`;
+  });
+  const hidden = dates.length - shown.length;
+  const note = hidden > 0 ? `\n\n${hidden} earlier date(s) not shown.` : '';
+  return [header, divider, ...body].join('\n') + note;
+}
+
+function formatCell(point: LabPoint | undefined): string {
+  if (point === undefined) {
+    return '–';
+  }
+  const digits = point.unit === 'U/L' ? 0 : 1;
+  const censored = point.censored ?? '';
+  return `${censored}${point.value.toFixed(digits)} (${formatXUln(point.xUln)})`;
+}
+
+/** "ALP rising +18 %/30 d · ALT falling −25 %/30 d", from the Theil–Sen slope or, failing that, first→last. */
+export function renderSlopes(assessment: Assessment): string {
+  const parts = TREND_ANALYTES.map((analyte) => assessment.series[analyte])
+    .filter((series) => series.trend.direction !== 'insufficient')
+    .map(describeSlope);
+  return parts.length === 0 ? '' : `Trend: ${parts.join(' · ')}.`;
+}
+
+function describeSlope(series: AnalyteSeries): string {
+  const { trend } = series;
+  const label = `**${ANALYTE_LABELS[series.analyte]}** ${describeDirection(trend.direction)}`;
+  if (trend.slopePctPer30d !== null) {
+    return `${label} ${signed(trend.slopePctPer30d)} %/30 d`;
+  }
+  if (trend.changePct !== null) {
+    return `${label} ${signed(trend.changePct)} % first→last`;
+  }
+  return label;
+}
+
+function signed(value: number): string {
+  const rounded = Math.round(value);
+  return rounded > 0 ? `+${rounded}` : rounded < 0 ? `−${Math.abs(rounded)}` : '0';
+}
+
+/** R = (ALT/ULN)/(ALP/ULN), first → last, with its pattern class (W3). */
+export function renderRRatio(assessment: Assessment): string {
+  const { first, last } = assessment.findings.rRatio;
+  if (last === null) {
+    return '';
+  }
+  const latest = `${last.value.toFixed(1)} (${last.patternClass})`;
+  if (first === null || first.time === last.time) {
+    return `R (ALT×ULN ÷ ALP×ULN) ${latest} on ${formatDate(last.time)}.`;
+  }
+  return `R (ALT×ULN ÷ ALP×ULN) ${first.value.toFixed(1)} (${first.patternClass}) on ${formatDate(
+    first.time,
+  )} → ${latest} on ${formatDate(last.time)}.`;
+}
+
+/** The engine's data-quality notes, plus a note when ×ULN rests on default limits. */
+export function renderDataQuality(assessment: Assessment): string {
+  const notes = assessment.dataQuality.map((note) => note.message);
+  const usesDefaults = (['ALP', 'ALT', 'AST'] as const).some((analyte) =>
+    assessment.series[analyte].points.some((point) => point.ulnSource !== 'reference-range'),
+  );
+  if (usesDefaults) {
+    notes.push(
+      `Some results carry no reference range: ×ULN uses default limits (${
+        assessment.patient.sex === 'unknown' ? 'sex unknown' : `${assessment.patient.sex} limits`
+      }).`,
+    );
+  }
+  return notes.map((note) => `- ${note}`).join('\n');
+}
