@@ -1,0 +1,563 @@
+/* global document, window, fetch, crypto, URL, URLSearchParams */
+// The demo EHR: plays the part of a CDS client against this service's own HTTP API and the embedded
+// FHIR server. Plain browser module; the markdown renderer and sanitiser are the bundled copies of
+// marked and DOMPurify served by the service (no CDN).
+import { marked } from '../vendor/marked.esm.js';
+import DOMPurify from '../vendor/purify.es.mjs';
+
+// The page lives at the service root; resolving from this file keeps it working behind a path prefix.
+const APP_ROOT = new URL('../../', import.meta.url);
+const FHIR_BASE = new URL('fhir', APP_ROOT).href;
+const DEMO_PATIENT_PREFIX = 'htc-demo-';
+const DEMO_USER = 'Practitioner/htc-demo-clinician';
+// The embedded FHIR server accepts any bearer token; a real EHR would mint a short-lived, patient-scoped one.
+const DEMO_TOKEN = 'demo-ehr-' + crypto.randomUUID();
+const MAX_LAB_PAGES = 5;
+
+const INDICATOR_LABELS = { info: 'Info', warning: 'Warning', critical: 'Critical' };
+const INDICATOR_ICONS = { info: 'i', warning: '!', critical: '!!' };
+
+const elements = {
+  form: document.getElementById('patient-form'),
+  select: document.getElementById('patient-select'),
+  banner: document.getElementById('patient-banner'),
+  status: document.getElementById('hook-status'),
+  cards: document.getElementById('cards'),
+  labs: document.getElementById('labs'),
+};
+
+/** Small element builder: `h('p', { class: 'x' }, 'text', child)`; text is always set as text. */
+function h(tag, attributes, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === undefined || value === null || value === false) {
+      continue;
+    }
+    element.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) {
+      continue;
+    }
+    element.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return element;
+}
+
+async function fetchJson(url, init) {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  if (!response.ok) {
+    const message =
+      (body && typeof body === 'object' && (body.message || body.error)) ||
+      (body && body.issue && body.issue[0] && body.issue[0].diagnostics) ||
+      response.statusText;
+    const error = new Error(`HTTP ${response.status}: ${message}`);
+    error.status = response.status;
+    throw error;
+  }
+  return { status: response.status, body };
+}
+
+function fhirGet(pathOrUrl) {
+  const url = pathOrUrl.startsWith('http') ? pathOrUrl : FHIR_BASE + '/' + pathOrUrl;
+  return fetchJson(url, {
+    headers: { Accept: 'application/fhir+json', Authorization: 'Bearer ' + DEMO_TOKEN },
+  }).then((result) => result.body);
+}
+
+/** Follows `next` links, as the CDS service itself does, up to a small page limit. */
+async function fhirSearch(path) {
+  const resources = [];
+  let bundle = await fhirGet(path);
+  for (let page = 0; bundle && page < MAX_LAB_PAGES; page += 1) {
+    for (const entry of bundle.entry || []) {
+      if (entry.resource) {
+        resources.push(entry.resource);
+      }
+    }
+    const next = (bundle.link || []).find((link) => link.relation === 'next');
+    bundle = next ? await fhirGet(next.url) : undefined;
+  }
+  return resources;
+}
+
+function formatName(patient) {
+  const name = (patient.name || [])[0] || {};
+  return [(name.given || []).join(' '), name.family].filter(Boolean).join(' ') || patient.id;
+}
+
+function formatMrn(patient) {
+  const identifier = (patient.identifier || [])[0];
+  return identifier ? identifier.value : '';
+}
+
+function ageInYears(birthDate) {
+  if (!birthDate) {
+    return null;
+  }
+  const born = new Date(birthDate);
+  const now = new Date();
+  let age = now.getUTCFullYear() - born.getUTCFullYear();
+  const beforeBirthday =
+    now.getUTCMonth() < born.getUTCMonth() ||
+    (now.getUTCMonth() === born.getUTCMonth() && now.getUTCDate() < born.getUTCDate());
+  return beforeBirthday ? age - 1 : age;
+}
+
+function codeText(concept) {
+  if (!concept) {
+    return '';
+  }
+  const coding = (concept.coding || [])[0] || {};
+  return concept.text || coding.display || coding.code || '';
+}
+
+function formatDate(value) {
+  return value ? String(value).slice(0, 10) : '';
+}
+
+function formatQuantity(quantity) {
+  if (!quantity || quantity.value === undefined) {
+    return '';
+  }
+  return `${quantity.comparator || ''}${quantity.value} ${quantity.unit || quantity.code || ''}`.trim();
+}
+
+async function loadPatients() {
+  const patients = (await fhirSearch('Patient?_count=100'))
+    .filter((p) => p.resourceType === 'Patient' && String(p.id).startsWith(DEMO_PATIENT_PREFIX))
+    .sort((a, b) => formatMrn(a).localeCompare(formatMrn(b)));
+  elements.select.replaceChildren(
+    h('option', { value: '' }, 'Choose a patient…'),
+    ...patients.map((p) =>
+      h(
+        'option',
+        { value: p.id },
+        `${formatName(p)} (${formatMrn(p)}, ${p.gender || 'unknown'}, ${ageInYears(p.birthDate) ?? '?'} y)`,
+      ),
+    ),
+  );
+  return patients;
+}
+
+function renderBanner(patient, conditions, medications) {
+  const problems = conditions.map((c) => codeText(c.code)).filter(Boolean);
+  const drugs = medications.map((m) => codeText(m.medicationCodeableConcept)).filter(Boolean);
+  elements.banner.replaceChildren(
+    h(
+      'dl',
+      { class: 'banner-list' },
+      h('dt', {}, 'Name'),
+      h('dd', { 'data-testid': 'patient-name' }, formatName(patient)),
+      h('dt', {}, 'MRN'),
+      h('dd', {}, formatMrn(patient)),
+      h('dt', {}, 'Sex, age'),
+      h('dd', {}, `${patient.gender || 'unknown'}, ${ageInYears(patient.birthDate) ?? '?'} years`),
+      h('dt', {}, 'Problems'),
+      h('dd', {}, problems.length > 0 ? problems.join('; ') : 'none recorded'),
+      h('dt', {}, 'Medications'),
+      h('dd', {}, drugs.length > 0 ? drugs.join('; ') : 'none active'),
+    ),
+  );
+}
+
+function referenceRangeText(observation) {
+  const range = (observation.referenceRange || [])[0];
+  if (!range) {
+    return '—';
+  }
+  const low = range.low ? range.low.value : '';
+  const high = range.high ? range.high.value : '';
+  return `${low}–${high}`;
+}
+
+function isHigh(observation) {
+  const range = (observation.referenceRange || [])[0];
+  const value = observation.valueQuantity && observation.valueQuantity.value;
+  return Boolean(range && range.high && typeof value === 'number' && value > range.high.value);
+}
+
+function renderLabCell(observation) {
+  if (!observation) {
+    return h('td', { class: 'num' }, '');
+  }
+  const range = referenceRangeText(observation);
+  return h(
+    'td',
+    { class: 'num', title: `Reference range ${range}` },
+    formatQuantity(observation.valueQuantity),
+    isHigh(observation)
+      ? h('abbr', { class: 'flag', title: 'above the reference range' }, ' H')
+      : null,
+  );
+}
+
+/** One row per collection date, one column per test: the way EHR flowsheets show a liver panel. */
+function renderLabs(patient, observations) {
+  const results = observations.filter((o) => o.status !== 'entered-in-error');
+  if (results.length === 0) {
+    elements.labs.replaceChildren(h('p', { class: 'status' }, 'No laboratory results on file.'));
+    return;
+  }
+  const tests = [];
+  const byDate = new Map();
+  for (const observation of results) {
+    const test = codeText(observation.code);
+    const date = formatDate(observation.effectiveDateTime || observation.issued);
+    if (!tests.includes(test)) {
+      tests.push(test);
+    }
+    if (!byDate.has(date)) {
+      byDate.set(date, new Map());
+    }
+    const row = byDate.get(date);
+    if (!row.has(test)) {
+      row.set(test, observation);
+    }
+  }
+  const dates = [...byDate.keys()].sort().reverse();
+  elements.labs.replaceChildren(
+    h(
+      'div',
+      { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'labs-caption' },
+      h(
+        'table',
+        { class: 'labs' },
+        h('caption', { id: 'labs-caption' }, 'Results, newest first'),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, 'Date'),
+            tests.map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          dates.map((date) =>
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, h('time', { datetime: date }, date)),
+              tests.map((t) => renderLabCell(byDate.get(date).get(t))),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderMarkdown(markdown) {
+  const container = h('div', { class: 'card-detail' });
+  container.innerHTML = DOMPurify.sanitize(marked.parse(markdown, { async: false }));
+  // Wide tables in card details scroll inside the card instead of widening a narrow side panel.
+  for (const table of container.querySelectorAll('table')) {
+    const wrapper = h('div', {
+      class: 'table-scroll',
+      tabindex: '0',
+      role: 'region',
+      'aria-label': 'Table in card detail',
+    });
+    table.replaceWith(wrapper);
+    wrapper.append(table);
+  }
+  for (const link of container.querySelectorAll('a[href]')) {
+    link.setAttribute('target', '_blank');
+    link.setAttribute('rel', 'noopener noreferrer');
+  }
+  return container;
+}
+
+async function sendFeedback(serviceId, item, output) {
+  output.textContent = 'Sending feedback…';
+  try {
+    const result = await fetchJson(new URL(`cds-services/${serviceId}/feedback`, APP_ROOT), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ feedback: [{ ...item, outcomeTimestamp: new Date().toISOString() }] }),
+    });
+    output.textContent = `Feedback accepted by the service (HTTP ${result.status}).`;
+    output.dataset.result = 'accepted';
+  } catch (error) {
+    output.textContent = `Feedback was not accepted: ${error.message}`;
+    output.dataset.result = 'rejected';
+  }
+}
+
+function renderSuggestions(serviceId, card, output) {
+  const preview = h('div', { class: 'suggestion-preview', hidden: true, 'aria-live': 'polite' });
+  const buttons = card.suggestions.map((suggestion) => {
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        class: suggestion.isRecommended ? 'suggestion recommended' : 'suggestion',
+        'aria-pressed': 'false',
+      },
+      suggestion.label,
+    );
+    button.addEventListener('click', async () => {
+      button.setAttribute('aria-pressed', 'true');
+      const actions = suggestion.actions || [];
+      preview.replaceChildren(
+        h('h4', {}, `Would ${actions.length === 1 ? 'create' : 'apply'}: ${suggestion.label}`),
+        ...actions.map((action) =>
+          h(
+            'div',
+            { class: 'action' },
+            h('p', {}, `${action.type}: ${action.description}`),
+            action.resource
+              ? h(
+                  'pre',
+                  {
+                    class: 'resource-json',
+                    tabindex: '0',
+                    'data-resource-type': action.resource.resourceType,
+                  },
+                  JSON.stringify(action.resource, null, 2),
+                )
+              : null,
+          ),
+        ),
+      );
+      preview.hidden = false;
+      if (suggestion.uuid) {
+        await sendFeedback(
+          serviceId,
+          { card: card.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: suggestion.uuid }] },
+          output,
+        );
+      }
+    });
+    return button;
+  });
+  return h(
+    'div',
+    { class: 'suggestions' },
+    h('h4', {}, 'Suggestions'),
+    h('div', { class: 'suggestion-buttons' }, buttons),
+    preview,
+  );
+}
+
+function renderOverride(serviceId, card, output) {
+  const reasons = card.overrideReasons || [];
+  const selectId = `override-reason-${card.uuid}`;
+  const commentId = `override-comment-${card.uuid}`;
+  const select = h(
+    'select',
+    { id: selectId },
+    h('option', { value: '' }, reasons.length > 0 ? 'Choose a reason…' : 'No reason given'),
+    reasons.map((reason, index) =>
+      h('option', { value: String(index) }, reason.display || reason.code),
+    ),
+  );
+  const comment = h('input', {
+    id: commentId,
+    type: 'text',
+    maxlength: '500',
+    autocomplete: 'off',
+  });
+  const form = h(
+    'form',
+    { class: 'override' },
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Override this card'),
+      h('label', { for: selectId }, 'Reason'),
+      select,
+      h('label', { for: commentId }, 'Comment (optional)'),
+      comment,
+      h('button', { type: 'submit' }, 'Override'),
+    ),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const reason = select.value === '' ? undefined : reasons[Number(select.value)];
+    const overrideReason = {};
+    if (reason) {
+      overrideReason.reason = { code: reason.code, system: reason.system, display: reason.display };
+    }
+    if (comment.value.trim() !== '') {
+      overrideReason.userComment = comment.value.trim();
+    }
+    await sendFeedback(
+      serviceId,
+      { card: card.uuid, outcome: 'overridden', overrideReason },
+      output,
+    );
+  });
+  return form;
+}
+
+function renderLinks(links) {
+  return h(
+    'ul',
+    { class: 'card-links' },
+    links.map((link) =>
+      h(
+        'li',
+        {},
+        link.type === 'smart'
+          ? h('span', {}, `${link.label} (SMART app: not launched by this demo)`)
+          : h('a', { href: link.url, target: '_blank', rel: 'noopener noreferrer' }, link.label),
+      ),
+    ),
+  );
+}
+
+function renderCard(serviceId, card, index) {
+  const indicator = INDICATOR_LABELS[card.indicator] ? card.indicator : 'info';
+  const summaryId = `card-summary-${index}`;
+  const output = h('p', { class: 'feedback-result', role: 'status' });
+  const source = card.source || {};
+  return h(
+    'article',
+    {
+      class: `card card-${indicator}`,
+      'aria-labelledby': summaryId,
+      'data-indicator': indicator,
+      'data-card-uuid': card.uuid,
+      'data-service': serviceId,
+    },
+    h(
+      'p',
+      { class: 'card-meta' },
+      h(
+        'span',
+        { class: `indicator indicator-${indicator}` },
+        h('span', { class: 'indicator-icon', 'aria-hidden': 'true' }, INDICATOR_ICONS[indicator]),
+        INDICATOR_LABELS[indicator],
+      ),
+      h(
+        'span',
+        { class: 'card-source' },
+        'Source: ',
+        source.url
+          ? h('a', { href: source.url, target: '_blank', rel: 'noopener noreferrer' }, source.label)
+          : source.label || 'unknown',
+      ),
+    ),
+    h('h3', { id: summaryId, class: 'card-summary' }, card.summary),
+    card.detail ? renderMarkdown(card.detail) : null,
+    (card.suggestions || []).length > 0 ? renderSuggestions(serviceId, card, output) : null,
+    (card.links || []).length > 0 ? renderLinks(card.links) : null,
+    renderOverride(serviceId, card, output),
+    output,
+  );
+}
+
+async function firePatientView(patientId) {
+  const discovery = await fetchJson(new URL('cds-services', APP_ROOT));
+  const services = (discovery.body.services || []).filter((s) => s.hook === 'patient-view');
+  const results = await Promise.all(
+    services.map(async (service) => {
+      const started = window.performance.now();
+      const response = await fetchJson(new URL(`cds-services/${service.id}`, APP_ROOT), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        // Like a real EHR with no prefetch support: the service fetches what it needs with the token.
+        body: JSON.stringify({
+          hook: 'patient-view',
+          hookInstance: crypto.randomUUID(),
+          fhirServer: FHIR_BASE,
+          fhirAuthorization: {
+            access_token: DEMO_TOKEN,
+            token_type: 'Bearer',
+            expires_in: 300,
+            scope:
+              'patient/Patient.read patient/Observation.read patient/Condition.read patient/MedicationRequest.read',
+            subject: 'demo-ehr',
+            patient: patientId,
+          },
+          context: { userId: DEMO_USER, patientId },
+        }),
+      });
+      return {
+        service,
+        cards: response.body.cards || [],
+        ms: Math.round(window.performance.now() - started),
+      };
+    }),
+  );
+  return results;
+}
+
+async function openChart(patientId, patients) {
+  const patient = patients.find((p) => p.id === patientId);
+  if (!patient) {
+    return;
+  }
+  window.history.replaceState(null, '', '#patient=' + encodeURIComponent(patientId));
+  elements.cards.replaceChildren();
+  elements.cards.setAttribute('aria-busy', 'true');
+  elements.status.textContent = 'Firing patient-view…';
+  elements.labs.replaceChildren(h('p', { class: 'status' }, 'Loading results…'));
+  const encoded = encodeURIComponent(patientId);
+  const labsAndContext = Promise.all([
+    fhirSearch(`Observation?patient=${encoded}&_sort=-date&_count=100`),
+    fhirSearch(`Condition?patient=${encoded}`),
+    fhirSearch(`MedicationRequest?patient=${encoded}&status=active`),
+  ]).then(([observations, conditions, medications]) => {
+    renderBanner(patient, conditions, medications);
+    renderLabs(patient, observations);
+  });
+  const hooks = firePatientView(patientId).then((results) => {
+    const cards = results.flatMap((r) =>
+      r.cards.map((card) => ({ serviceId: r.service.id, card })),
+    );
+    elements.cards.replaceChildren(...cards.map((c, i) => renderCard(c.serviceId, c.card, i)));
+    const timing = results.map((r) => `${r.service.id} in ${r.ms} ms`).join(', ');
+    elements.status.textContent =
+      cards.length === 0
+        ? `No cards: nothing needs attention (${timing}).`
+        : `${cards.length} card${cards.length === 1 ? '' : 's'} (${timing}).`;
+    elements.status.dataset.state = 'done';
+  });
+  const outcomes = await Promise.allSettled([labsAndContext, hooks]);
+  elements.cards.setAttribute('aria-busy', 'false');
+  const [labsOutcome, hooksOutcome] = outcomes;
+  if (labsOutcome.status === 'rejected') {
+    elements.labs.replaceChildren(
+      h('p', { class: 'error' }, `Could not load results: ${labsOutcome.reason.message}`),
+    );
+  }
+  if (hooksOutcome.status === 'rejected') {
+    elements.status.textContent = `The CDS service call failed: ${hooksOutcome.reason.message}`;
+    elements.status.dataset.state = 'error';
+  }
+}
+
+async function start() {
+  let patients = [];
+  try {
+    patients = await loadPatients();
+  } catch (error) {
+    elements.status.textContent = `Could not list patients from ${FHIR_BASE}: ${error.message}`;
+    return;
+  }
+  elements.form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void openChart(elements.select.value, patients);
+  });
+  const fromHash = new URLSearchParams(window.location.hash.slice(1)).get('patient');
+  if (fromHash && patients.some((p) => p.id === fromHash)) {
+    elements.select.value = fromHash;
+    await openChart(fromHash, patients);
+  }
+  document.body.dataset.ready = 'true';
+}
+
+void start();
