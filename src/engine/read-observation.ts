@@ -1,6 +1,6 @@
 import { ANALYTES, findAnalyteCode } from '../terminology/analytes.js';
 import { LOINC } from '../terminology/systems.js';
-import { readQuantityUnit, resolveUnit } from './units.js';
+import { applyFactor, readQuantityUnit, resolveUnit } from './units.js';
 import type { UnitKind } from './units.js';
 import type { Analyte, LabPoint } from './types.js';
 
@@ -167,7 +167,7 @@ export function readObservation(obs: fhir4.Observation): ReadResult {
       loinc,
       kind,
       timeMs,
-      value: reportedValue * unit.factor,
+      value: applyFactor(reportedValue, unit.factor),
       reportedValue,
       reportedUnit,
       censored,

@@ -4,7 +4,7 @@ import {
   REFERENCE_RANGE_MEANING,
   SNOMED_CT,
 } from '../terminology/systems.js';
-import { readQuantityUnit, resolveUnit } from './units.js';
+import { applyFactor, readQuantityUnit, resolveUnit } from './units.js';
 import type { UnitKind } from './units.js';
 import type { AdministrativeSex, Analyte, UlnSource } from './types.js';
 
@@ -64,7 +64,7 @@ function convertHigh(high: fhir4.Quantity, fallbackUnit: string, kind: UnitKind)
     return null;
   }
   const unit = resolveUnit(readQuantityUnit(high) ?? fallbackUnit, kind);
-  return unit.ok ? high.value * unit.factor : null;
+  return unit.ok ? applyFactor(high.value, unit.factor) : null;
 }
 
 /**

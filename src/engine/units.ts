@@ -86,6 +86,14 @@ export function resolveUnit(unit: string, kind: UnitKind): UnitResolution {
   return resolution;
 }
 
+/**
+ * Multiplies by a conversion factor and rounds to 1e-9, so that a round trip through another unit
+ * (e.g. 120 U/L = 2 µkat/L) gives back exactly the same number and never flips a boundary like 5×ULN.
+ */
+export function applyFactor(value: number, factor: number): number {
+  return factor === 1 ? value : Math.round(value * factor * 1e9) / 1e9;
+}
+
 export function canonicalUnitOf(kind: UnitKind): CanonicalUnit {
   return CANONICAL[kind];
 }
