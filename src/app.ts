@@ -1,0 +1,94 @@
+import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { CdsService, TrendLinkPublisher } from './cds/service.js';
+import type { Config } from './config.js';
+import { createFhirGateway, type FhirCallEvent, type FhirGatewayFactory } from './fhir/gateway.js';
+import { createCdsRouter } from './http/cds-router.js';
+import { createCors } from './http/cors.js';
+import { createErrorHandler, notFoundHandler } from './http/errors.js';
+import type { FeedbackStore } from './stores/feedback-store.js';
+
+/** Everything the app needs, passed in so tests and `main.ts` can wire different parts. */
+export interface AppDeps {
+  config: Config;
+  services: readonly CdsService[];
+  feedbackStore: FeedbackStore;
+  /** Clock for hook invocations and feedback timestamps. */
+  now?: () => Date;
+  /** FHIR access for prefetch keys the client did not send; fhir-kit-client by default. */
+  gatewayFactory?: FhirGatewayFactory;
+  /** Verifies the CDS client on hook and feedback calls (discovery stays open). */
+  authenticate?: RequestHandler;
+  trendLinks?: TrendLinkPublisher;
+  /** Run first, for every request (request ids and logs, metrics). */
+  middleware?: RequestHandler[];
+  /** Extra mounts, e.g. the embedded FHIR server under `/fhir` or demo pages. */
+  routers?: { path: string; router: RequestHandler }[];
+  logger?: Logger;
+  onFhirCall?: (event: FhirCallEvent) => void;
+  /** Extra fields for `GET /healthz`. */
+  health?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Wait before retrying a failed FHIR call; tests make it 0. */
+  fhirRetryDelayMs?: () => number;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+
+  for (const middleware of deps.middleware ?? []) {
+    app.use(middleware);
+  }
+
+  app.get('/healthz', async (_req, res) => {
+    const extra = (await deps.health?.()) ?? {};
+    res.set('Cache-Control', 'no-store').json({
+      status: 'ok',
+      services: deps.services.length,
+      ...extra,
+    });
+  });
+
+  // CSP stays off here: these routes only ever return JSON, and mounted pages set their own.
+  const cdsHelmet = helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: false });
+  app.use('/cds-services', cdsHelmet, createCors());
+  app.use(
+    createCdsRouter({
+      services: deps.services,
+      feedbackStore: deps.feedbackStore,
+      gatewayFactory: deps.gatewayFactory ?? createFhirGateway,
+      now: deps.now ?? (() => new Date()),
+      maxBody: config.MAX_BODY,
+      fhirTimeoutMs: config.FHIR_TIMEOUT_MS,
+      fhirMaxPages: config.FHIR_MAX_PAGES,
+      hookDeadlineMs: config.HOOK_DEADLINE_MS,
+      lookbackDays: config.LOOKBACK_DAYS,
+      ...(deps.trendLinks === undefined ? {} : { trendLinks: deps.trendLinks }),
+      ...(deps.authenticate === undefined ? {} : { authenticate: deps.authenticate }),
+      ...(deps.onFhirCall === undefined ? {} : { onFhirCall: deps.onFhirCall }),
+      ...(deps.fhirRetryDelayMs === undefined ? {} : { retryDelayMs: deps.fhirRetryDelayMs }),
+      onInvalidResponse: (serviceId, problems) => {
+        deps.logger?.error(
+          { service: serviceId, problems },
+          'service built an invalid CDS response',
+        );
+      },
+    }),
+  );
+
+  for (const { path, router } of deps.routers ?? []) {
+    app.use(path, router);
+  }
+
+  app.use(notFoundHandler);
+  app.use(
+    createErrorHandler({
+      onInternalError: (error, requestId) => {
+        deps.logger?.error({ err: error, requestId }, 'request failed with an internal error');
+      },
+    }),
+  );
+  return app;
+}
