@@ -68,7 +68,7 @@ function sendOutcome(res: Response, status: number, outcome: OperationOutcome): 
  */
 function qualifyTypedReferenceParams(url: string): string {
   const queryStart = url.indexOf('?');
-  if (queryStart < 0 || !url.includes(':', queryStart)) {
+  if (queryStart < 0 || !/:|%3a/i.test(url.slice(queryStart))) {
     return url;
   }
   const params = new URLSearchParams(url.slice(queryStart + 1));
