@@ -11,7 +11,9 @@ import type { PatientContext } from '../rules/patient-context.js';
 import { SUMMARY_LIMIT, slotsOf, type CardKindContent } from './content-schema.js';
 import {
   describeDirection,
+  displayUnit,
   formatDate,
+  formatValue,
   formatXUln,
   renderDataQuality,
   renderRRatio,
@@ -60,7 +62,7 @@ function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: B
     bilirubinNote: !findings.bilirubin.hasDirect
       ? phrases.directBilirubinMissing
       : findings.bilirubin.status === 'raised'
-        ? `${phrases.directBilirubinRaised}${
+        ? `${phrases.directBilirubinRaised}${describeLatest('total bilirubin', findings.bilirubin.latestTotal)}${
             findings.bilirubin.directFraction === null
               ? ''
               : ` Direct share ${Math.round(findings.bilirubin.directFraction * 100)} %.`
@@ -70,7 +72,7 @@ function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: B
     slopes: renderSlopes(assessment),
     rRatio: renderRRatio(assessment),
     deRitis: findings.deRitis?.atLeastOne
-      ? `${phrases.deRitisAtLeastOne} (AST/ALT ${findings.deRitis.value.toFixed(2)})`
+      ? `AST/ALT ${findings.deRitis.value.toFixed(2)}. ${phrases.deRitisAtLeastOne}`
       : '',
     contextNote: describeContext(input.context),
     differential: renderDifferential(recommendation, content),
@@ -232,7 +234,7 @@ function summarySlotsOf(assessment: Assessment): Record<string, string> {
 function describeLatest(label: string, point: Assessment['findings']['ggt']['latest']): string {
   return point === null
     ? ''
-    : ` Latest ${label} ${point.value.toFixed(0)} ${point.unit} (${formatXUln(point.xUln)}×ULN) on ${formatDate(point.time)}.`;
+    : ` Latest ${label} ${formatValue(point)} ${displayUnit(point.unit)} (${formatXUln(point.xUln)}×ULN) on ${formatDate(point.time)}.`;
 }
 
 function describeContext(context: PatientContext): string {

@@ -3,7 +3,8 @@ import type { Analyte, AnalyteSeries, Assessment, Direction, LabPoint } from '..
 // Markdown blocks that fill the `{{slots}}` of the detail templates. Numbers and layout live here;
 // every sentence of clinical wording lives in `cards/`.
 
-const TABLE_ANALYTES: readonly Analyte[] = ['ALP', 'ALT', 'AST', 'GGT', 'TBIL', 'DBIL'];
+// Bilirubin is summarised in the text (latest value, direct share) to keep the table four columns wide.
+const TABLE_ANALYTES: readonly Analyte[] = ['ALP', 'ALT', 'AST', 'GGT'];
 const TREND_ANALYTES: readonly Analyte[] = ['ALP', 'ALT', 'AST', 'GGT'];
 const MAX_TABLE_ROWS = 8;
 
@@ -54,7 +55,10 @@ export function renderSeriesTable(assessment: Assessment): string {
   const dates = [...rows.keys()].sort();
   const shown = dates.slice(-MAX_TABLE_ROWS);
   const header = `| Date | ${columns
-    .map((analyte) => `${ANALYTE_LABELS[analyte]} ${assessment.series[analyte].unit} (×ULN)`)
+    .map(
+      (analyte) =>
+        `${ANALYTE_LABELS[analyte]} ${displayUnit(assessment.series[analyte].unit)} (×ULN)`,
+    )
     .join(' | ')} |`;
   const divider = `|---|${columns.map(() => '---:').join('|')}|`;
   const body = shown.map((date) => {
@@ -70,9 +74,16 @@ function formatCell(point: LabPoint | undefined): string {
   if (point === undefined) {
     return '–';
   }
-  const digits = point.unit === 'U/L' ? 0 : 1;
-  const censored = point.censored ?? '';
-  return `${censored}${point.value.toFixed(digits)} (${formatXUln(point.xUln)})`;
+  return `${point.censored ?? ''}${formatValue(point)} (${formatXUln(point.xUln)})`;
+}
+
+/** Enzyme activities as whole U/L, bilirubin to one decimal. */
+export function formatValue(point: LabPoint): string {
+  return point.value.toFixed(point.unit === 'U/L' ? 0 : 1);
+}
+
+export function displayUnit(unit: string): string {
+  return unit === 'umol/L' ? 'µmol/L' : unit;
 }
 
 /** "ALP rising +18 %/30 d · ALT falling −25 %/30 d", from the Theil–Sen slope or, failing that, first→last. */
