@@ -16,7 +16,7 @@ import {
   splitTransaction,
 } from '../src/fhir-server/demo-bundle.js';
 
-export const DEFAULT_SERVICE_ID = 'liver-enzyme-trends';
+export const DEFAULT_SERVICE_ID = 'liver-trends';
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface SeedOptions {

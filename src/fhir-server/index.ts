@@ -10,7 +10,7 @@ import { createFhirHttpHandler } from './http-handler.js';
 import { PagedRepository } from './paged-repository.js';
 
 export type { DemoPatient } from './demo-bundle.js';
-
+export { describeEmbeddedFhirServer } from './banner.js';
 export interface EmbeddedFhirServerOptions {
   /** The externally visible base URL (e.g. `http://localhost:3000/fhir`); paging links and fullUrls use it. */
   baseUrl: string;
