@@ -1,0 +1,71 @@
+import type { RequestHandler } from 'express';
+import { Router } from 'express';
+import type { TrendLinkPublisher } from '../cds/service.js';
+import { createDemoRouter } from '../demo/demo-router.js';
+import { createSecurityHeaders } from '../http/security-headers.js';
+import { InMemoryTrendLinkStore, type TrendLinkStore } from '../stores/trend-link-store.js';
+import { ASSETS_PATH, createAssetsRouter } from './assets-router.js';
+import { createTrendLinkPublisher, TRENDS_PATH } from './publisher.js';
+import { createTrendRouter } from './trend-router.js';
+import type { TrendView } from './trend-view.js';
+
+/**
+ * About 2–17 kB per stored view (6 to 30 draws of five analytes), so the default bound keeps the
+ * cache in the tens of megabytes; at a 15-minute TTL it covers ~2 card-producing hook calls a second.
+ */
+export const DEFAULT_TREND_LINK_MAX_ENTRIES = 2000;
+
+export interface UiMountsOptions {
+  /** PUBLIC_BASE_URL, or a function when the port is only known after listen (tests). */
+  publicBaseUrl: string | (() => string);
+  /** TREND_LINK_TTL_SECONDS */
+  trendLinkTtlSeconds: number;
+  /** Serve the demo EHR at `/` (only with the embedded FHIR server and its demo patients). */
+  demo: boolean;
+  store?: TrendLinkStore<TrendView>;
+}
+
+export interface UiMounts {
+  trendLinks: TrendLinkPublisher;
+  routers: { path: string; router: RequestHandler }[];
+  /** Start-up banner lines. */
+  banner: (baseUrl: string) => string[];
+}
+
+/** Everything the HTML side of the service adds to `createApp`: the trend-link publisher and its mounts. */
+export function createUiMounts(options: UiMountsOptions): UiMounts {
+  const store =
+    options.store ??
+    new InMemoryTrendLinkStore<TrendView>({ maxEntries: DEFAULT_TREND_LINK_MAX_ENTRIES });
+  const trendLinks = createTrendLinkPublisher({
+    store,
+    publicBaseUrl: options.publicBaseUrl,
+    ttlMs: options.trendLinkTtlSeconds * 1000,
+  });
+  // The JSON API runs without a CSP; these HTML routes get helmet's, which allows same-origin only.
+  const securityHeaders = createSecurityHeaders();
+  const withHeaders = (router: RequestHandler): RequestHandler => {
+    const wrapped = Router();
+    wrapped.use(securityHeaders, router);
+    return wrapped;
+  };
+  const routers = [
+    { path: TRENDS_PATH, router: withHeaders(createTrendRouter({ store })) },
+    { path: ASSETS_PATH, router: withHeaders(createAssetsRouter({ includeDemo: options.demo })) },
+  ];
+  if (options.demo) {
+    routers.push({ path: '/', router: withDemoHeaders(createDemoRouter(), securityHeaders) });
+  }
+  return {
+    trendLinks,
+    routers,
+    banner: (baseUrl) => (options.demo ? [`Demo EHR: ${baseUrl.replace(/\/+$/, '')}/`] : []),
+  };
+}
+
+/** The demo is mounted at `/`, so its headers apply to `GET /` only, not to every path below it. */
+function withDemoHeaders(router: RequestHandler, securityHeaders: RequestHandler): RequestHandler {
+  const wrapped = Router();
+  wrapped.get('/', securityHeaders, router);
+  return wrapped;
+}
