@@ -1,0 +1,412 @@
+import { loadCardContent } from '../../../src/cards/load-content.js';
+import { assess } from '../../../src/engine/assess.js';
+import type {
+  Analyte,
+  AnalyteSeries,
+  Assessment,
+  Direction,
+  Findings,
+} from '../../../src/engine/types.js';
+import {
+  applyRules,
+  type CholestaticShiftRecommendation,
+  type Recommendation,
+} from '../../../src/rules/apply-rules.js';
+import { readPatientContext, type PatientContext } from '../../../src/rules/patient-context.js';
+import { SCENARIOS, SCENARIO_NOW } from '../../fixtures/scenarios.js';
+
+const content = loadCardContent();
+
+function emptySeries(analyte: Analyte): AnalyteSeries {
+  return {
+    analyte,
+    unit: 'U/L',
+    points: [],
+    latest: null,
+    trend: {
+      direction: 'insufficient',
+      method: 'none',
+      pointCount: 0,
+      spanDays: 0,
+      slopePctPer30d: null,
+      changePct: null,
+      rcvUpPct: 0,
+      rcvDownPct: 0,
+    },
+  };
+}
+
+interface AssessmentSpec {
+  alp?: Direction;
+  ast?: Direction;
+  alt?: Direction;
+  alpXUln?: number | null;
+  ggt?: Findings['ggt']['status'];
+  hasDirect?: boolean;
+  ageYears?: number | null;
+  deRitis?: number;
+}
+
+/** An Assessment as the engine would return it, reduced to the findings the rules read. */
+function buildAssessment(spec: AssessmentSpec = {}): Assessment {
+  const alpXUln = spec.alpXUln === undefined ? 3 : spec.alpXUln;
+  const alp = spec.alp ?? 'rising';
+  const ast = spec.ast ?? 'falling';
+  const alt = spec.alt ?? 'falling';
+  const tier =
+    alpXUln === null ? null : alpXUln > 10 ? 'above-10x' : alpXUln >= 5 ? '5-10x' : 'below-5x';
+  return {
+    evaluatedAt: '2026-06-01T12:00:00.000Z',
+    lookbackDays: 180,
+    patient: {
+      id: 'pat-1',
+      sex: 'female',
+      ageYears: spec.ageYears === undefined ? 50 : spec.ageYears,
+    },
+    series: {
+      ALP: emptySeries('ALP'),
+      AST: emptySeries('AST'),
+      ALT: emptySeries('ALT'),
+      GGT: emptySeries('GGT'),
+      TBIL: emptySeries('TBIL'),
+      DBIL: emptySeries('DBIL'),
+    },
+    findings: {
+      divergence: {
+        present: alp === 'rising' && (ast === 'falling' || alt === 'falling'),
+        alp,
+        ast,
+        alt,
+        observationIds: ['alp-1', 'alp-2', 'alt-1', 'alt-2'],
+      },
+      rRatio: { first: null, last: null, fall: null },
+      deRitis:
+        spec.deRitis === undefined
+          ? null
+          : {
+              value: spec.deRitis,
+              time: '2026-05-30T00:00:00.000Z',
+              atLeastOne: spec.deRitis >= 1,
+              astObservationId: 'ast-2',
+              altObservationId: 'alt-2',
+            },
+      severity:
+        alpXUln === null || tier === null
+          ? null
+          : { tier, alpXUln, atLeast2xUln: alpXUln >= 2, observationId: 'alp-2' },
+      ggt: { status: spec.ggt ?? 'raised', latest: null },
+      bilirubin: {
+        status: 'normal',
+        hasDirect: spec.hasDirect ?? true,
+        directFraction: null,
+        latestTotal: null,
+        latestDirect: null,
+      },
+    },
+    excluded: [],
+    dataQuality: [],
+  };
+}
+
+const emptyContext: PatientContext = {
+  conditions: [],
+  cholestaticDrugs: [],
+  immunosuppressants: [],
+  abdominalImaging: null,
+};
+
+function withConditions(
+  ...groups: PatientContext['conditions'][number]['group'][]
+): PatientContext {
+  return {
+    ...emptyContext,
+    conditions: groups.map((group) => ({
+      group,
+      label: group,
+      conditionId: `cond-${group}`,
+      code: 'x',
+    })),
+  };
+}
+
+function mainCard(recommendations: Recommendation[]): CholestaticShiftRecommendation {
+  const card = recommendations.find(
+    (recommendation): recommendation is CholestaticShiftRecommendation =>
+      recommendation.kind === 'cholestatic-shift',
+  );
+  if (card === undefined) {
+    throw new Error('no cholestatic-shift recommendation');
+  }
+  return card;
+}
+
+describe('applyRules', () => {
+  describe('silence where nothing is wrong', () => {
+    it.each<[string, AssessmentSpec]>([
+      ['ALP is stable', { alp: 'stable' }],
+      ['ALP has too few results to trend', { alp: 'insufficient' }],
+      ['ALP rises but AST and ALT are stable', { ast: 'stable', alt: 'stable' }],
+      ['ALP rises, AST and ALT have too few results', { ast: 'insufficient', alt: 'insufficient' }],
+      ['ALP rises while ALT falls but AST rises', { ast: 'rising' }],
+      ['ALP rises but stays at or below its ULN', { alpXUln: 0.9 }],
+      ['ALP rises exactly to its ULN', { alpXUln: 1 }],
+      ['no severity could be computed', { alpXUln: null }],
+    ])('When %s, returns nothing', (_title, spec) => {
+      expect(applyRules(buildAssessment(spec), emptyContext)).toEqual([]);
+    });
+  });
+
+  describe('severity tier (S1–S3)', () => {
+    it.each([
+      [3, 'below-5x'],
+      [5, '5-10x'],
+      [10, '5-10x'],
+      [10.1, 'above-10x'],
+    ])('When ALP is %s×ULN, the main recommendation carries tier %s', (alpXUln, tier) => {
+      const [recommendation] = applyRules(buildAssessment({ alpXUln }), emptyContext);
+
+      expect(recommendation).toMatchObject({ kind: 'cholestatic-shift', tier });
+    });
+
+    it('When only ALT falls (AST has too few results), the shift still counts', () => {
+      const recommendations = applyRules(buildAssessment({ ast: 'insufficient' }), emptyContext);
+
+      expect(recommendations.map((r) => r.kind)).toEqual(['cholestatic-shift']);
+    });
+  });
+
+  describe('GGT interpretation (W1)', () => {
+    it('When GGT is normal, gives the non-hepatic card with a bone ALP order and nothing hepatic', () => {
+      const recommendations = applyRules(buildAssessment({ ggt: 'normal', hasDirect: false }), {
+        ...withConditions('ibd'),
+        cholestaticDrugs: [],
+      });
+
+      expect(recommendations).toEqual([
+        expect.objectContaining({ kind: 'non-hepatic-alp', suggestions: ['bone-alp'] }),
+      ]);
+    });
+
+    it('When no GGT is in the window, suggests one; when GGT is raised, does not', () => {
+      expect(
+        mainCard(applyRules(buildAssessment({ ggt: 'none-in-window' }), emptyContext)).suggestions,
+      ).toContain('ggt');
+      expect(
+        mainCard(applyRules(buildAssessment({ ggt: 'raised' }), emptyContext)).suggestions,
+      ).not.toContain('ggt');
+    });
+  });
+
+  describe('suggestions (W2, W4–W7)', () => {
+    it('When no direct bilirubin is in the window, suggests fractionating it', () => {
+      expect(
+        mainCard(applyRules(buildAssessment({ hasDirect: false }), emptyContext)).suggestions,
+      ).toContain('fractionated-bilirubin');
+      expect(
+        mainCard(applyRules(buildAssessment({ hasDirect: true }), emptyContext)).suggestions,
+      ).not.toContain('fractionated-bilirubin');
+    });
+
+    it('When nothing in the record points further, suggests ultrasound first and neither MRCP nor serology', () => {
+      expect(mainCard(applyRules(buildAssessment(), emptyContext)).suggestions).toEqual([
+        'abdominal-ultrasound',
+      ]);
+    });
+
+    it.each([['ibd'], ['psc']] as const)(
+      'When %s is on record, suggests MRCP beside the ultrasound',
+      (group) => {
+        expect(mainCard(applyRules(buildAssessment(), withConditions(group))).suggestions).toEqual([
+          'abdominal-ultrasound',
+          'mrcp',
+          ...(group === 'psc' ? ['autoimmune-panel'] : []),
+        ]);
+      },
+    );
+
+    it('When an ultrasound is already on record and ALP still rises, suggests MRCP instead of another ultrasound', () => {
+      const context: PatientContext = {
+        ...emptyContext,
+        abdominalImaging: {
+          resourceType: 'DiagnosticReport',
+          id: 'us-1',
+          date: '2026-05-01T00:00:00Z',
+        },
+      };
+
+      expect(mainCard(applyRules(buildAssessment(), context)).suggestions).toEqual(['mrcp']);
+    });
+
+    it.each([['aih'], ['pbc'], ['psc']] as const)(
+      'When %s is on record, suggests the autoimmune serology',
+      (group) => {
+        expect(
+          mainCard(applyRules(buildAssessment(), withConditions(group))).suggestions,
+        ).toContain('autoimmune-panel');
+      },
+    );
+
+    it.each([['hbv'], ['alcohol'], ['cirrhosis'], ['nash']] as const)(
+      'When only %s is on record, does not suggest the autoimmune serology or MRCP',
+      (group) => {
+        const { suggestions } = mainCard(applyRules(buildAssessment(), withConditions(group)));
+
+        expect(suggestions).not.toContain('autoimmune-panel');
+        expect(suggestions).not.toContain('mrcp');
+      },
+    );
+  });
+
+  describe('differential ranking (C1–C6)', () => {
+    const top = (assessment: Assessment, context: PatientContext) =>
+      mainCard(applyRules(assessment, context)).differential[0];
+
+    it('When nothing in the record supports a cause, keeps the guideline order with stones first and no score', () => {
+      const { differential } = mainCard(
+        applyRules(buildAssessment({ ageYears: 40 }), emptyContext),
+      );
+
+      expect(differential.map((cause) => cause.id)).toEqual([
+        'C1',
+        'C2',
+        'C3',
+        'C4',
+        'C5',
+        'C6',
+        'PSC',
+      ]);
+      expect(differential.every((cause) => cause.score === 0)).toBe(true);
+    });
+
+    it.each<[string, AssessmentSpec, PatientContext, string]>([
+      ['bile-duct stones are on record', {}, withConditions('stones'), 'C1'],
+      ['cirrhosis is on record', {}, withConditions('cirrhosis'), 'C2'],
+      ['AST/ALT is at least 1', { deRitis: 1.2 }, emptyContext, 'C2'],
+      ['AIH and PBC are on record', {}, withConditions('aih', 'pbc'), 'C3'],
+      ['the patient is 72', { ageYears: 72 }, emptyContext, 'C4'],
+      ['liver metastases are on record', {}, withConditions('malignancy'), 'C5'],
+      ['sarcoidosis or amyloidosis is on record', {}, withConditions('infiltrative'), 'C5'],
+      ['ALP is above 10×ULN', { alpXUln: 12 }, emptyContext, 'C5'],
+      ['chronic hepatitis B is on record', {}, withConditions('hbv'), 'C6'],
+      ['alcohol-related liver disease is on record', {}, withConditions('alcohol'), 'C6'],
+      ['IBD is on record', {}, withConditions('ibd'), 'PSC'],
+    ])('When %s, ranks %s first', (_title, spec, context, expected) => {
+      expect(top(buildAssessment({ ageYears: 40, ...spec }), context)?.id).toBe(expected);
+    });
+
+    it('When AIH is treated with azathioprine, the overlap gains a reason naming the drug', () => {
+      const context: PatientContext = {
+        ...withConditions('aih'),
+        immunosuppressants: ['azathioprine'],
+      };
+      const c3 = mainCard(applyRules(buildAssessment(), context)).differential.find(
+        (cause) => cause.id === 'C3',
+      );
+
+      expect(c3?.reasons).toContain('on azathioprine');
+    });
+
+    it('When AST/ALT is below 1 and no cirrhosis is on record, C2 gets no support', () => {
+      const c2 = mainCard(
+        applyRules(buildAssessment({ deRitis: 0.7 }), emptyContext),
+      ).differential.find((cause) => cause.id === 'C2');
+
+      expect(c2?.score).toBe(0);
+    });
+  });
+
+  describe('pitfalls (X1–X4)', () => {
+    it.each<[string, AssessmentSpec, PatientContext, string[]]>([
+      ['nothing is on record', {}, emptyContext, ['X2']],
+      ['NASH is on record and ALP ≥2×ULN', { alpXUln: 2.5 }, withConditions('nash'), ['X1', 'X2']],
+      ['NASH is on record but ALP <2×ULN', { alpXUln: 1.5 }, withConditions('nash'), ['X2']],
+      ['stones are on record', {}, withConditions('stones'), ['X2', 'X3']],
+      ['PSC is on record', {}, withConditions('psc'), ['X2', 'X4']],
+      ['IBD is on record', {}, withConditions('ibd'), ['X2', 'X4']],
+    ])('When %s, warns about %j', (_title, spec, context, expected) => {
+      expect(mainCard(applyRules(buildAssessment(spec), context)).pitfalls).toEqual(expected);
+    });
+  });
+
+  describe('medication review (W8, C4)', () => {
+    const drug = content.drugs.cholestatic.find((entry) => entry.name === 'clopidogrel')!;
+    const onDrug: PatientContext = {
+      ...emptyContext,
+      cholestaticDrugs: [
+        {
+          drug,
+          matchedBy: 'rxnorm',
+          medicationRequestId: 'med-1',
+          recordText: 'clopidogrel 75 mg',
+        },
+      ],
+    };
+
+    it('When a cholestatic drug is active and the shift is present, adds a medication review after the main card', () => {
+      const recommendations = applyRules(buildAssessment({ ageYears: 45 }), onDrug);
+
+      expect(recommendations.map((r) => r.kind)).toEqual([
+        'cholestatic-shift',
+        'medication-review',
+      ]);
+      expect(recommendations[1]).toMatchObject({ olderAdult: false });
+    });
+
+    it('When the patient is 60 or over, the review carries the older-adult note', () => {
+      expect(applyRules(buildAssessment({ ageYears: 60 }), onDrug)[1]).toMatchObject({
+        kind: 'medication-review',
+        olderAdult: true,
+      });
+    });
+
+    it('When the drug is active but there is no shift, says nothing', () => {
+      expect(applyRules(buildAssessment({ alp: 'stable' }), onDrug)).toEqual([]);
+    });
+
+    it('When GGT is normal, the ALP is likely not hepatic and no medication review is added', () => {
+      expect(applyRules(buildAssessment({ ggt: 'normal' }), onDrug).map((r) => r.kind)).toEqual([
+        'non-hepatic-alp',
+      ]);
+    });
+  });
+
+  it('When the recommendation is made, its reasons are the divergence observations plus the ALP that set the tier', () => {
+    const [recommendation] = applyRules(buildAssessment(), emptyContext);
+
+    expect(recommendation?.reasonObservationIds).toEqual(['alp-1', 'alp-2', 'alt-1', 'alt-2']);
+  });
+});
+
+describe('applyRules over the scenario table', () => {
+  const withExpectations = SCENARIOS.filter(
+    (scenario) => scenario.topCause !== undefined || scenario.pitfalls !== undefined,
+  ).map((scenario) => [scenario.story, scenario] as const);
+
+  it.each(withExpectations)('%s, ranks and warns as the scenario expects', (_story, scenario) => {
+    const assessment = assess({
+      observations: scenario.observations,
+      patient: scenario.patient,
+      now: SCENARIO_NOW,
+      lookbackDays: 180,
+    });
+    const context = readPatientContext(
+      {
+        conditions: scenario.conditions,
+        medicationRequests: scenario.medicationRequests,
+        medications: [],
+        imaging: scenario.imaging,
+        now: SCENARIO_NOW,
+        lookbackDays: 180,
+      },
+      content,
+    );
+    const main = mainCard(applyRules(assessment, context));
+
+    if (scenario.topCause !== undefined) {
+      expect(main.differential[0]?.id).toBe(scenario.topCause);
+    }
+    if (scenario.pitfalls !== undefined) {
+      expect(main.pitfalls).toEqual(scenario.pitfalls);
+    }
+  });
+});
