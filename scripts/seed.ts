@@ -2,7 +2,10 @@
  * Uploads the demo patients to any FHIR R4 server as transactions of PUT entries with stable ids, so
  * running it again updates the same resources.
  *
- *   npm run seed -- --fhir-server <base-url> [--token <bearer>] [--service <cds-base-url>]
+ *   npm run seed -- --fhir-server <base-url> [--token <bearer>] [--service <cds-base-url>] [--wait <seconds>]
+ *
+ * `--wait` keeps retrying while the server cannot be reached or answers 5xx (a HAPI container needs a
+ * minute or so to start).
  *
  * HAPI answers entry statuses as "201 Created", the embedded server as "201": both are read with parseInt.
  */
@@ -18,12 +21,15 @@ import {
 
 export const DEFAULT_SERVICE_ID = 'liver-trends';
 const REQUEST_TIMEOUT_MS = 30_000;
+const RETRY_INTERVAL_MS = 3_000;
 
 export interface SeedOptions {
   fhirServer: string;
   token?: string;
   now: Date;
   log: (line: string) => void;
+  /** Keep retrying an unreachable or starting server for this long. */
+  waitSeconds?: number;
 }
 
 export interface SeedResult {
@@ -36,6 +42,9 @@ export interface SeedResult {
 export class SeedError extends Error {
   override readonly name = 'SeedError';
 }
+
+/** The server is not there yet, or not ready: worth another try when waiting. */
+class RetryableSeedError extends SeedError {}
 
 const OutcomeSchema = z.object({
   resourceType: z.literal('OperationOutcome'),
@@ -61,7 +70,7 @@ const TransactionResponseSchema = z.object({
 
 export async function seedDemoBundle(opts: SeedOptions): Promise<SeedResult> {
   const base = opts.fhirServer.replace(/\/+$/, '');
-  await checkCapabilityStatement(base, opts.token);
+  await waitForCapabilityStatement(base, opts);
   const bundle = loadDemoBundle(opts.now);
   const chunks = splitTransaction(bundle);
   let created = 0;
@@ -75,6 +84,22 @@ export async function seedDemoBundle(opts: SeedOptions): Promise<SeedResult> {
   return { patients: listDemoPatients(bundle), created, updated };
 }
 
+async function waitForCapabilityStatement(base: string, opts: SeedOptions): Promise<void> {
+  const deadline = Date.now() + (opts.waitSeconds ?? 0) * 1000;
+  for (;;) {
+    try {
+      await checkCapabilityStatement(base, opts.token);
+      return;
+    } catch (err) {
+      if (!(err instanceof RetryableSeedError) || Date.now() >= deadline) {
+        throw err;
+      }
+      opts.log(`Waiting for ${base}: ${err.message}`);
+      await new Promise((resolve) => setTimeout(resolve, RETRY_INTERVAL_MS));
+    }
+  }
+}
+
 async function checkCapabilityStatement(base: string, token: string | undefined): Promise<void> {
   const response = await request(
     `${base}/metadata`,
@@ -85,6 +110,9 @@ async function checkCapabilityStatement(base: string, token: string | undefined)
   const parsed = z
     .object({ resourceType: z.literal('CapabilityStatement'), fhirVersion: z.string().optional() })
     .safeParse(body);
+  if (response.status >= 500) {
+    throw new RetryableSeedError(`${base}/metadata answered HTTP ${response.status}`);
+  }
   if (!response.ok || !parsed.success) {
     throw new SeedError(
       `${base} does not look like a FHIR server: GET /metadata answered HTTP ${response.status} ` +
@@ -146,7 +174,7 @@ async function request(url: string, init: RequestInit, base: string): Promise<Re
   } catch (err) {
     const cause =
       err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-    throw new SeedError(`Cannot reach the FHIR server at ${base}: ${cause}`);
+    throw new RetryableSeedError(`Cannot reach the FHIR server at ${base}: ${cause}`);
   }
 }
 
@@ -186,7 +214,7 @@ export interface CliIo {
 }
 
 const USAGE =
-  'usage: npm run seed -- --fhir-server <base-url> [--token <bearer>] [--service <cds-service-base-url>]';
+  'usage: npm run seed -- --fhir-server <base-url> [--token <bearer>] [--service <cds-service-base-url>] [--wait <seconds>]';
 
 /** The command line: returns the process exit code. */
 export async function runSeedCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -202,6 +230,7 @@ export async function runSeedCli(argv: readonly string[], io: CliIo): Promise<nu
       token: args.token,
       now: io.now,
       log: io.log,
+      waitSeconds: args.waitSeconds,
     });
     // The embedded server answers 200 to every upsert, HAPI 201 to a create: report what the server says.
     io.log(
@@ -237,24 +266,30 @@ export async function runSeedCli(argv: readonly string[], io: CliIo): Promise<nu
 
 function parseArgs(
   argv: readonly string[],
-): { fhirServer: string; token?: string; service: string } | undefined {
+): { fhirServer: string; token?: string; service: string; waitSeconds: number } | undefined {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i];
     const value = argv[i + 1];
-    if (!key || !['--fhir-server', '--token', '--service'].includes(key) || value === undefined) {
+    if (
+      !key ||
+      !['--fhir-server', '--token', '--service', '--wait'].includes(key) ||
+      value === undefined
+    ) {
       return undefined;
     }
     values.set(key, value);
   }
   const fhirServer = values.get('--fhir-server');
-  if (!fhirServer || !/^https?:\/\//.test(fhirServer)) {
+  const waitSeconds = Number(values.get('--wait') ?? '0');
+  if (!fhirServer || !/^https?:\/\//.test(fhirServer) || !(waitSeconds >= 0)) {
     return undefined;
   }
   return {
     fhirServer,
     token: values.get('--token'),
     service: values.get('--service') ?? 'http://localhost:3000',
+    waitSeconds,
   };
 }
 

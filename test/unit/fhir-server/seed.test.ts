@@ -177,6 +177,37 @@ describe('npm run seed', () => {
     );
   });
 
+  test('When the server is still starting (503) and --wait is given, retries until it answers, then seeds', async () => {
+    let metadataCalls = 0;
+    const app = express();
+    app.get('/fhir/metadata', (_req, res) => {
+      metadataCalls += 1;
+      if (metadataCalls === 1) {
+        res.status(503).send('starting');
+        return;
+      }
+      res
+        .type('application/fhir+json')
+        .send({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1' });
+    });
+    app.post('/fhir', express.json({ type: () => true, limit: '5mb' }), (req, res) => {
+      const entries: unknown[] = Array.isArray(req.body?.entry) ? req.body.entry : [];
+      res.send({
+        resourceType: 'Bundle',
+        entry: entries.map(() => ({ response: { status: '200 OK' } })),
+      });
+    });
+    const starting = await listen(app);
+    const { io, out } = captureIo();
+
+    const code = await runSeedCli(['--fhir-server', `${starting.url}/fhir`, '--wait', '20'], io);
+    await starting.close();
+
+    expect(code).toBe(0);
+    expect(metadataCalls).toBe(2);
+    expect(out.join('\n')).toContain('answered HTTP 503');
+  });
+
   test('When --fhir-server is missing, prints the usage and exits 2', async () => {
     const { io, err } = captureIo();
 
