@@ -1,3 +1,4 @@
+import type { ParsedUrlQuery } from 'node:querystring';
 import nock from 'nock';
 import request from 'supertest';
 import { createApp } from '../../../src/app.js';
@@ -50,8 +51,15 @@ function hookRequest(prefetch?: Record<string, fhir4.Resource>) {
 
 /** A FHIR server that answers the service's five queries from a scenario, recording each query. */
 function serveScenario(scenario: Scenario, queries: Array<Record<string, string>>) {
-  const record = (query: Record<string, string>) => {
-    queries.push(query);
+  const record = (query: ParsedUrlQuery) => {
+    queries.push(
+      Object.fromEntries(
+        Object.entries(query).map(([key, value]) => [
+          key,
+          Array.isArray(value) ? value.join(',') : (value ?? ''),
+        ]),
+      ),
+    );
     return true;
   };
   nock(FHIR_BASE)
