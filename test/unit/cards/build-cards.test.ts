@@ -138,7 +138,7 @@ describe('buildCards', () => {
   it('When the medication card is built, it names the drug, links its LiverTox entry and offers override reasons but no orders', () => {
     const [, medicationCard] = cardsFor(findScenario('amoxicillin-clavulanate-68'));
 
-    expect(medicationCard!.summary).toMatch(/^amoxicillin–clavulanate /);
+    expect(medicationCard!.summary).toMatch(/^Active amoxicillin–clavulanate: /);
     expect(medicationCard!.links).toContainEqual({
       label: 'LiverTox: amoxicillin–clavulanate',
       url: 'https://www.ncbi.nlm.nih.gov/books/NBK547852/?term=amoxicillin%20clavulanate',
