@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import type { TrendLinkPublisher } from '../cds/service.js';
 import { createDemoRouter } from '../demo/demo-router.js';
@@ -43,7 +43,13 @@ export function createUiMounts(options: UiMountsOptions): UiMounts {
     ttlMs: options.trendLinkTtlSeconds * 1000,
   });
   // The JSON API runs without a CSP; these HTML routes get helmet's, which allows same-origin only.
-  const securityHeaders = createSecurityHeaders();
+  const helmetHeaders = createSecurityHeaders();
+  const securityHeaders: RequestHandler = (req, res, next) => {
+    helmetHeaders(req, res, (error?: unknown) => {
+      dropUpgradeInsecureRequests(res);
+      next(error);
+    });
+  };
   const withHeaders = (router: RequestHandler): RequestHandler => {
     const wrapped = Router();
     wrapped.use(securityHeaders, router);
@@ -61,6 +67,20 @@ export function createUiMounts(options: UiMountsOptions): UiMounts {
     routers,
     banner: (baseUrl) => (options.demo ? [`Demo EHR: ${baseUrl.replace(/\/+$/, '')}/`] : []),
   };
+}
+
+/**
+ * helmet's default `upgrade-insecure-requests` makes the browser fetch every same-origin script over
+ * https when the page was served over plain HTTP from a non-localhost name (a container on a LAN
+ * host), and the pages break. They load only relative, same-origin URLs, so the directive adds
+ * nothing here and is removed.
+ */
+function dropUpgradeInsecureRequests(res: Response): void {
+  const csp = res.getHeader('Content-Security-Policy');
+  if (typeof csp === 'string') {
+    const directives = csp.split(';').filter((d) => d.trim() !== 'upgrade-insecure-requests');
+    res.setHeader('Content-Security-Policy', directives.join(';'));
+  }
 }
 
 /** The demo is mounted at `/`, so its headers apply to `GET /` only, not to every path below it. */

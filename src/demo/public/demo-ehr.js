@@ -11,11 +11,26 @@ const FHIR_BASE = new URL('fhir', APP_ROOT).href;
 const DEMO_PATIENT_PREFIX = 'htc-demo-';
 const DEMO_USER = 'Practitioner/htc-demo-clinician';
 // The embedded FHIR server accepts any bearer token; a real EHR would mint a short-lived, patient-scoped one.
-const DEMO_TOKEN = 'demo-ehr-' + crypto.randomUUID();
+const DEMO_TOKEN = 'demo-ehr-' + newUuid();
 const MAX_LAB_PAGES = 5;
 
 const INDICATOR_LABELS = { info: 'Info', warning: 'Warning', critical: 'Critical' };
 const INDICATOR_ICONS = { info: 'i', warning: '!', critical: '!!' };
+
+/**
+ * crypto.randomUUID exists only in secure contexts (https or localhost); the demo may also be opened
+ * over plain HTTP on a LAN name, so a version-4 UUID is built from getRandomValues there.
+ */
+function newUuid() {
+  if (typeof crypto.randomUUID === 'function') {
+    return crypto.randomUUID();
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 const elements = {
   form: document.getElementById('patient-form'),
@@ -471,7 +486,7 @@ async function firePatientView(patientId) {
         // Like a real EHR with no prefetch support: the service fetches what it needs with the token.
         body: JSON.stringify({
           hook: 'patient-view',
-          hookInstance: crypto.randomUUID(),
+          hookInstance: newUuid(),
           fhirServer: FHIR_BASE,
           fhirAuthorization: {
             access_token: DEMO_TOKEN,

@@ -26,6 +26,8 @@ describe('UI mounts', () => {
     const csp = res.headers['content-security-policy'] ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
+    // Plain-HTTP deployments on a LAN name must not have their same-origin scripts forced to https.
+    expect(csp).not.toContain('upgrade-insecure-requests');
     expect(res.headers['cache-control']).toBe('no-store');
     await request(buildApp(true)).get('/assets/demo/demo-ehr.js').expect(200);
   });
