@@ -63,7 +63,7 @@ export function applyRules(assessment: Assessment, context: PatientContext): Rec
     return [];
   }
   const tier = severity.tier;
-  const reasonObservationIds = [...new Set([...divergence.observationIds, severity.observationId])];
+  const reasonObservationIds = selectReasonObservations(assessment);
 
   // A normal GGT with a rising ALP points away from the liver: a lower-key card instead (W1).
   if (findings.ggt.status === 'normal') {
@@ -90,6 +90,25 @@ export function applyRules(assessment: Assessment, context: PatientContext): Rec
     });
   }
   return recommendations;
+}
+
+/** Newest results per analyte that every proposed order cites; enough to show the trend. */
+export const REASONS_PER_ANALYTE = 6;
+
+/**
+ * The ALP, AST and ALT results the divergence rests on, newest few of each, plus the ALP that set
+ * the tier. A long series is cut so that every ServiceRequest does not repeat hundreds of references.
+ */
+function selectReasonObservations(assessment: Assessment): string[] {
+  const { divergence, severity } = assessment.findings;
+  const used = new Set(divergence.observationIds);
+  const ids = (['ALP', 'AST', 'ALT'] as const).flatMap((analyte) =>
+    assessment.series[analyte].points
+      .filter((point) => used.has(point.observationId))
+      .slice(-REASONS_PER_ANALYTE)
+      .map((point) => point.observationId),
+  );
+  return [...new Set([...ids, ...(severity === null ? [] : [severity.observationId])])];
 }
 
 function selectSuggestions(assessment: Assessment, context: PatientContext): SuggestionId[] {

@@ -370,10 +370,45 @@ describe('applyRules', () => {
     });
   });
 
-  it('When the recommendation is made, its reasons are the divergence observations plus the ALP that set the tier', () => {
-    const [recommendation] = applyRules(buildAssessment(), emptyContext);
+  it('When the series are long, each order cites the newest six ALP, AST and ALT results plus the ALP that set the tier', () => {
+    const assessment = buildAssessment();
+    const pointsOf = (analyte: Analyte, count: number) =>
+      Array.from({ length: count }, (_, index) => ({
+        observationId: `${analyte.toLowerCase()}-${index}`,
+        loinc: 'x',
+        time: new Date(Date.UTC(2026, 0, 1 + index)).toISOString(),
+        value: 100,
+        unit: 'U/L',
+        uln: 50,
+        ulnSource: 'reference-range' as const,
+        xUln: 2,
+      }));
+    assessment.series.ALP.points = pointsOf('ALP', 10);
+    assessment.series.ALT.points = pointsOf('ALT', 3);
+    assessment.findings.divergence.observationIds = [
+      ...assessment.series.ALP.points,
+      ...assessment.series.ALT.points,
+    ].map((point) => point.observationId);
+    assessment.findings.severity = {
+      tier: 'below-5x',
+      alpXUln: 2,
+      atLeast2xUln: true,
+      observationId: 'alp-9',
+    };
 
-    expect(recommendation?.reasonObservationIds).toEqual(['alp-1', 'alp-2', 'alt-1', 'alt-2']);
+    const [recommendation] = applyRules(assessment, emptyContext);
+
+    expect(recommendation?.reasonObservationIds).toEqual([
+      'alp-4',
+      'alp-5',
+      'alp-6',
+      'alp-7',
+      'alp-8',
+      'alp-9',
+      'alt-0',
+      'alt-1',
+      'alt-2',
+    ]);
   });
 });
 
