@@ -1,0 +1,56 @@
+import type { RequestHandler } from 'express';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { createApp, type AppDeps } from '../../../src/app.js';
+import { loadConfig } from '../../../src/config.js';
+import type { FhirCallEvent } from '../../../src/fhir/gateway.js';
+import { InMemoryFeedbackStore } from '../../../src/stores/feedback-store.js';
+import { buildTestService, type RecordingService } from '../../fixtures/test-service.js';
+
+export const FIXED_NOW = new Date('2026-03-01T12:00:00Z');
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  service?: RecordingService;
+  authenticate?: RequestHandler;
+}
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  service: RecordingService;
+  feedbackStore: InMemoryFeedbackStore;
+  fhirCalls: FhirCallEvent[];
+  /** Every log line the app wrote, as raw JSON text. */
+  logLines: string[];
+}
+
+/** The real app with a protocol-test service, a fixed clock, no retry wait and a captured log. */
+export function buildTestApp(options: TestAppOptions = {}): TestApp {
+  const service = options.service ?? buildTestService();
+  const feedbackStore = new InMemoryFeedbackStore();
+  const fhirCalls: FhirCallEvent[] = [];
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  const deps: AppDeps = {
+    config: loadConfig({
+      FHIR_TIMEOUT_MS: '300',
+      HOOK_DEADLINE_MS: '3000',
+      MAX_BODY: '4kb',
+      LOG_LEVEL: 'silent',
+      ...options.env,
+    }),
+    services: [service],
+    feedbackStore,
+    now: () => FIXED_NOW,
+    logger: pino({ level: 'info' }, sink),
+    onFhirCall: (event) => fhirCalls.push(event),
+    fhirRetryDelayMs: () => 0,
+    ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
+  };
+  return { app: createApp(deps), service, feedbackStore, fhirCalls, logLines };
+}
