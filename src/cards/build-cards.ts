@@ -59,6 +59,7 @@ function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: B
   const detailSlots: Record<string, string> = {
     tierAdvice: phrases.tierAdvice[recommendation.tier],
     ggtInterpretation: `${phrases.ggt[ggt.status]}${describeLatest('GGT', ggt.latest)}`,
+    // A missing direct bilirubin is the actionable gap (W2); a raised one is reported with its share.
     bilirubinNote: !findings.bilirubin.hasDirect
       ? phrases.directBilirubinMissing
       : findings.bilirubin.status === 'raised'
@@ -80,19 +81,10 @@ function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: B
     dataQuality: renderDataQuality(assessment),
     lookbackDays: String(assessment.lookbackDays),
   };
-  const suggestionTemplates = recommendation.suggestions.flatMap((id) =>
-    content.suggestions.filter((template) => template.id === id),
-  );
   return assembleCard(content, recommendation.tier, input, {
     summarySlots: summarySlotsOf(assessment),
     detailSlots,
-    suggestions: suggestionTemplates.map((template) =>
-      buildSuggestion(template, {
-        patientId: input.patientId,
-        reasonObservationIds: recommendation.reasonObservationIds,
-        authoredOn: input.now.toISOString(),
-      }),
-    ),
+    suggestions: buildSuggestions(content, recommendation, input),
     extraLinks: [],
   });
 }
@@ -117,19 +109,10 @@ function buildNonHepaticCard(recommendation: NonHepaticAlpRecommendation, input:
     dataQuality: renderDataQuality(assessment),
     lookbackDays: String(assessment.lookbackDays),
   };
-  const suggestionTemplates = recommendation.suggestions.flatMap((id) =>
-    content.suggestions.filter((template) => template.id === id),
-  );
   return assembleCard(content, recommendation.tier, input, {
     summarySlots: summarySlotsOf(assessment),
     detailSlots,
-    suggestions: suggestionTemplates.map((template) =>
-      buildSuggestion(template, {
-        patientId: input.patientId,
-        reasonObservationIds: recommendation.reasonObservationIds,
-        authoredOn: input.now.toISOString(),
-      }),
-    ),
+    suggestions: buildSuggestions(content, recommendation, input),
     extraLinks: [],
   });
 }
@@ -141,6 +124,7 @@ function buildMedicationCard(
   const content = input.content.medicationReview;
   const names = recommendation.drugs.map((match) => match.drug.name);
   const first = names[0] ?? '';
+  // The summary names one drug to stay under the length limit; the detail lists them all.
   const drugSlot = names.length > 1 ? `${first} and ${names.length - 1} more` : first;
   const drugList = recommendation.drugs
     .map(
@@ -163,6 +147,25 @@ function buildMedicationCard(
   });
 }
 
+/** The suggestions the rules chose, in the rules' order, each filled from this kind's templates. */
+function buildSuggestions(
+  content: CardKindContent,
+  recommendation: CholestaticShiftRecommendation | NonHepaticAlpRecommendation,
+  input: BuildCardsInput,
+): NonNullable<Card['suggestions']> {
+  return recommendation.suggestions.flatMap((id) =>
+    content.suggestions
+      .filter((template) => template.id === id)
+      .map((template) =>
+        buildSuggestion(template, {
+          patientId: input.patientId,
+          reasonObservationIds: recommendation.reasonObservationIds,
+          authoredOn: input.now.toISOString(),
+        }),
+      ),
+  );
+}
+
 interface CardParts {
   summarySlots: Record<string, string>;
   detailSlots: Record<string, string>;
@@ -176,6 +179,7 @@ function assembleCard(
   input: BuildCardsInput,
   parts: CardParts,
 ): Card {
+  // Sections whose slots all came out empty are dropped, heading included, so nothing reads "n/a".
   const detail = content.detail
     .map((section) => ({ heading: section.heading, body: fill(section.body, parts.detailSlots) }))
     .filter((section) => section.body.trim() !== '')
@@ -183,6 +187,7 @@ function assembleCard(
       section.heading === undefined ? section.body : `**${section.heading}**\n\n${section.body}`,
     )
     .join('\n\n');
+  // The trend chart comes first: it is the one link that is about this patient.
   const links: Link[] = [
     ...(input.trendLinkUrl === undefined
       ? []
@@ -190,6 +195,7 @@ function assembleCard(
     ...parts.extraLinks,
     ...content.links.map((link) => ({ ...link, type: 'absolute' as const })),
   ];
+  // A fresh uuid per card: feedback refers to the card by it, so it must never repeat.
   const card: Card = {
     uuid: randomUUID(),
     summary: truncate(fill(content.summary[tier], parts.summarySlots), SUMMARY_LIMIT),
@@ -199,6 +205,7 @@ function assembleCard(
     overrideReasons: content.overrideReasons.map((reason) => ({ ...reason })),
     links,
   };
+  // Orders are independent of one another, so a clinician may accept any combination of them.
   if (parts.suggestions.length > 0) {
     card.suggestions = parts.suggestions;
     card.selectionBehavior = 'any';
@@ -256,6 +263,7 @@ function renderDifferential(
   content: CardContent['cholestaticShift'],
 ): string {
   const causes = content.phrases.differential;
+  // Causes the record supports get a line each with the reason; the rest share one closing line.
   const supported = recommendation.differential.filter((cause) => cause.score > 0);
   const others = recommendation.differential.filter(
     (cause) => cause.score === 0 && cause.id !== 'PSC',
