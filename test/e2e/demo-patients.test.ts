@@ -51,7 +51,7 @@ const EXPECTED: Record<string, ExpectedCard[]> = {
     },
     {
       indicator: 'warning',
-      summary: /amoxicillin–clavulanate .*LiverTox/,
+      summary: /amoxicillin–clavulanate.*LiverTox/,
       detail: [/Age 60 or over/],
     },
   ],
@@ -62,7 +62,7 @@ const EXPECTED: Record<string, ExpectedCard[]> = {
       suggestions: [/Abdominal ultrasound/, /Autoimmune serology/],
       detail: [/1\. \*\*Autoimmune overlap/],
     },
-    { indicator: 'warning', summary: /azathioprine .*LiverTox/ },
+    { indicator: 'warning', summary: /azathioprine.*LiverTox/ },
   ],
   'htc-demo-cirrhosis': [
     {
