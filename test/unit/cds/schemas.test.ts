@@ -73,6 +73,17 @@ describe('CDS Hooks 2.0 examples from the specification', () => {
 });
 
 describe('CdsRequestSchema', () => {
+  test('The curl example request of the README is a valid patient-view call', () => {
+    const raw: unknown = JSON.parse(
+      readFileSync(new URL('../../fixtures/patient-view-request.json', import.meta.url), 'utf8'),
+    );
+
+    const request = CdsRequestSchema.parse(raw);
+
+    expect(request.prefetch).toBeUndefined();
+    expect(PatientViewContextSchema.parse(request.context).patientId).toBe('htc-demo-classic');
+  });
+
   test('When fhirAuthorization is sent without fhirServer, names fhirServer as required', () => {
     const request: Record<string, unknown> = { ...buildCdsRequest() };
     delete request.fhirServer;
