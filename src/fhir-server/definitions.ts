@@ -17,7 +17,8 @@ const SEARCH_PARAMETER_FILES = [
 let loaded = false;
 
 /**
- * Indexes the R4 definitions into Medplum's global schema, once per process (~40 MB of JSON, ~0.5 s).
+ * Indexes the R4 definitions into Medplum's global schema, once per process (~40 MB of JSON: most of the
+ * server's start-up time).
  * Also narrows every multi-resource search-parameter expression to its own resource type: the in-memory
  * matcher re-parses the expression for every resource it tests, and the union forms (Observation
  * `patient` is ~1.4 kB of FHIRPath) make searches about 60 times slower.

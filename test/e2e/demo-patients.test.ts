@@ -90,7 +90,7 @@ function withoutIds(value: unknown): unknown {
   return value;
 }
 
-const BundleLinkSchema = z.object({
+const BundleLinkSchema = z.looseObject({
   resourceType: z.literal('Bundle'),
   link: z.array(z.object({ relation: z.string(), url: z.string() })).optional(),
   entry: z.array(z.unknown()).optional(),
@@ -114,7 +114,7 @@ async function buildPrefetch(base: string, patientId: string): Promise<Record<st
       entries.push(...(more.entry ?? []));
       next = more.link?.find((l) => l.relation === 'next')?.url;
     }
-    prefetch[key] = { ...(first as object), entry: entries, link: undefined };
+    prefetch[key] = { ...page.data, entry: entries, link: undefined };
   }
   return prefetch;
 }
