@@ -2,7 +2,7 @@ import type { CdsService, HookInvocation, PrefetchData } from '../src/cds/servic
 import { buildCards } from '../src/cards/build-cards.js';
 import { loadCardContent, type CardContent } from '../src/cards/load-content.js';
 import { assess } from '../src/engine/assess.js';
-import { isBundle } from '../src/fhir/guards.js';
+import { isBundle, isRecord } from '../src/fhir/guards.js';
 import { applyRules } from '../src/rules/apply-rules.js';
 import { ABDOMINAL_ULTRASOUND_CODES, readPatientContext } from '../src/rules/patient-context.js';
 import { listAnalyteLoincCodes } from '../src/terminology/analytes.js';
@@ -134,16 +134,11 @@ function resourcesOf<T extends fhir4.FhirResource['resourceType']>(
     return [];
   }
   const candidates: unknown[] = isBundle(value)
-    ? (value.entry ?? []).map((entry) => entry.resource)
+    ? (value.entry ?? []).map((entry: unknown) => (isRecord(entry) ? entry.resource : undefined))
     : [value];
   return candidates.filter((resource): resource is ResourceOf<T> => isOfType(resource, type));
 }
 
 function isOfType(value: unknown, type: string): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'resourceType' in value &&
-    value.resourceType === type
-  );
+  return isRecord(value) && value.resourceType === type;
 }

@@ -4,6 +4,7 @@ import type {
   DrugEntry,
   DrugList,
 } from '../cards/content-schema.js';
+import { isRecord } from '../fhir/guards.js';
 import { CPT, LOINC, SNOMED_CT } from '../terminology/systems.js';
 import { matchDrug, type MedicationDescription } from './match-medication.js';
 
@@ -110,7 +111,7 @@ function isCurrentCondition(condition: fhir4.Condition): boolean {
 }
 
 function classifyCondition(condition: fhir4.Condition, list: ConditionList): ContextCondition[] {
-  const codings = condition.code?.coding ?? [];
+  const codings = codingsOf(condition.code);
   const found = new Map<ConditionGroupId, ContextCondition>();
   for (const coding of codings) {
     if (typeof coding.code !== 'string' || typeof coding.system !== 'string') {
@@ -176,27 +177,26 @@ function describeMedication(
 ): MedicationDescription {
   const concept = request.medicationCodeableConcept;
   if (concept !== undefined) {
-    return { codings: concept.coding ?? [], texts: concept.text ? [concept.text] : [] };
+    return { codings: codingsOf(concept), texts: textsOf(concept) };
   }
   const reference = request.medicationReference;
-  const texts = reference?.display ? [reference.display] : [];
+  const texts = typeof reference?.display === 'string' ? [reference.display] : [];
   const target = reference?.reference;
-  if (target === undefined) {
+  if (typeof target !== 'string') {
     return { codings: [], texts };
   }
   const medication = target.startsWith('#')
-    ? request.contained?.find(
+    ? (Array.isArray(request.contained) ? request.contained : []).find(
         (resource): resource is fhir4.Medication =>
-          resource.resourceType === 'Medication' && `#${resource.id ?? ''}` === target,
+          isRecord(resource) &&
+          resource.resourceType === 'Medication' &&
+          `#${resource.id ?? ''}` === target,
       )
     : included.find((resource) => `Medication/${resource.id ?? ''}` === target);
   if (medication?.code === undefined) {
     return { codings: [], texts };
   }
-  return {
-    codings: medication.code.coding ?? [],
-    texts: [...(medication.code.text ? [medication.code.text] : []), ...texts],
-  };
+  return { codings: codingsOf(medication.code), texts: [...textsOf(medication.code), ...texts] };
 }
 
 function findAbdominalImaging(sources: ContextSources): ImagingRecord | null {
@@ -229,18 +229,20 @@ function describeImaging(
   let status = '';
   if (isResourceOfType<fhir4.DiagnosticReport>(resource, 'DiagnosticReport')) {
     date = resource.effectiveDateTime ?? resource.effectivePeriod?.start ?? resource.issued;
-    codings = resource.code?.coding ?? [];
+    codings = codingsOf(resource.code);
     status = resource.status;
   } else if (isResourceOfType<fhir4.Procedure>(resource, 'Procedure')) {
     date = resource.performedDateTime ?? resource.performedPeriod?.start;
-    codings = resource.code?.coding ?? [];
+    codings = codingsOf(resource.code);
     status = resource.status;
   } else if (isResourceOfType<fhir4.ServiceRequest>(resource, 'ServiceRequest')) {
     date = resource.occurrenceDateTime ?? resource.authoredOn;
-    codings = resource.code?.coding ?? [];
+    codings = codingsOf(resource.code);
     status = resource.status;
   }
-  return date === undefined || Number.isNaN(Date.parse(date)) ? null : { codings, status, date };
+  return typeof date !== 'string' || Number.isNaN(Date.parse(date))
+    ? null
+    : { codings, status, date };
 }
 
 function isResourceOfType<T extends fhir4.Resource>(
@@ -251,7 +253,23 @@ function isResourceOfType<T extends fhir4.Resource>(
 }
 
 function codesOf(concept: fhir4.CodeableConcept | undefined, system: string): string[] {
-  return (concept?.coding ?? [])
+  return codingsOf(concept)
     .filter((coding) => coding.system === system || coding.system === undefined)
     .flatMap((coding) => (typeof coding.code === 'string' ? [coding.code] : []));
+}
+
+/** Codings of a concept from untrusted JSON: only object entries of an actual array. */
+function codingsOf(concept: fhir4.CodeableConcept | undefined): fhir4.Coding[] {
+  const codings: unknown = isRecord(concept) ? concept.coding : undefined;
+  return Array.isArray(codings) ? codings.filter(isCoding) : [];
+}
+
+function textsOf(concept: fhir4.CodeableConcept | undefined): string[] {
+  return isRecord(concept) && typeof concept.text === 'string' && concept.text !== ''
+    ? [concept.text]
+    : [];
+}
+
+function isCoding(value: unknown): value is fhir4.Coding {
+  return isRecord(value);
 }

@@ -275,6 +275,50 @@ describe('the liver-trends handler', () => {
     expect(cards).toEqual([]);
   });
 
+  it('When conditions, medications and reports arrive malformed, ignores the broken parts and still answers from the labs', async () => {
+    const scenario = findScenario('ibd');
+    const malformed: fhir4.Bundle = JSON.parse(
+      JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'searchset',
+        entry: [
+          null,
+          { resource: { resourceType: 'Condition', id: 'bad-1', code: { coding: 'K50' } } },
+          { resource: { resourceType: 'Condition', id: 'bad-2', code: { coding: [null, 7] } } },
+          {
+            resource: {
+              resourceType: 'MedicationRequest',
+              id: 'bad-3',
+              status: 'active',
+              contained: 5,
+              medicationReference: { reference: '#x' },
+            },
+          },
+          { resource: { resourceType: 'DiagnosticReport', id: 'bad-4', effectiveDateTime: 5 } },
+          ...scenario.conditions.map((resource) => ({ resource })),
+        ],
+      }),
+    );
+    const { cards } = await service.handle({
+      request: {
+        hook: 'patient-view',
+        hookInstance: '2f0ab1c3-6b7d-4c9a-9a53-5d4f0ce1f005',
+        context: { patientId: 'pat-1', userId: 'Practitioner/example' },
+      },
+      data: {
+        ...buildScenarioPrefetch(scenario),
+        conditions: malformed,
+        medications: malformed,
+        imaging: malformed,
+      },
+      now: SCENARIO_NOW,
+      lookbackDays: 180,
+    });
+
+    expect(cards).toHaveLength(1);
+    expect(suggestionIdsOf(cards[0]!, content)).toEqual(['abdominal-ultrasound', 'mrcp']);
+  });
+
   it('declares the patient-view discovery entry with its five prefetch templates', () => {
     const { definition } = service;
 
