@@ -2,7 +2,7 @@ import { ANALYTE_LIST } from '../terminology/analytes.js';
 import { buildDataQuality } from './data-quality.js';
 import { buildFindings } from './findings.js';
 import { readPatient } from './patient.js';
-import { readObservation } from './read-observation.js';
+import { isReading, readObservation } from './read-observation.js';
 import type { Reading } from './read-observation.js';
 import { buildSeries } from './series.js';
 import type { Analyte, Assessment, ExcludedResult } from './types.js';
@@ -60,19 +60,13 @@ export function assess(input: {
   const excluded: ExcludedResult[] = [];
   for (const observation of observations) {
     const result = readObservation(observation);
-    switch (result.kind) {
-      case 'ignored':
-        break;
-      case 'excluded':
-        excluded.push({
-          observationId: result.observationId,
-          analyte: result.analyte,
-          reason: result.reason,
-        });
-        break;
-      case 'read':
-        readings[result.reading.analyte].push(result.reading);
-        break;
+    if (result === null) {
+      continue;
+    }
+    if (isReading(result)) {
+      readings[result.analyte].push(result);
+    } else {
+      excluded.push(result);
     }
   }
 

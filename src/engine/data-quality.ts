@@ -1,5 +1,6 @@
 import { ANALYTE_LIST } from '../terminology/analytes.js';
 import type { Analyte, AnalyteSeries, DataQualityNote, ExcludedResult } from './types.js';
+import { parseFhirDateTime } from './instant.js';
 
 /** A latest result older than this is flagged: the picture may have moved on since. */
 export const STALE_AFTER_DAYS = 30;
@@ -64,7 +65,7 @@ export function buildDataQuality(
     }
     const s = series[analyte];
     if (s.latest !== null) {
-      const ageDays = (now.getTime() - Date.parse(s.latest.time)) / DAY_MS;
+      const ageDays = (now.getTime() - parseFhirDateTime(s.latest.time)) / DAY_MS;
       if (ageDays > STALE_AFTER_DAYS) {
         notes.push({
           code: 'stale-latest',

@@ -1,8 +1,9 @@
 import { ANALYTES, findAnalyteCode } from '../terminology/analytes.js';
 import { LOINC } from '../terminology/systems.js';
+import { parseFhirDateTime } from './instant.js';
 import { applyFactor, readQuantityUnit, resolveUnit } from './units.js';
 import type { UnitKind } from './units.js';
-import type { Analyte, LabPoint } from './types.js';
+import type { Analyte, ExcludedResult, LabPoint } from './types.js';
 
 /** One liver-chemistry Observation, cleaned and converted, before windowing, dedupe and ULN. */
 export interface Reading {
@@ -23,11 +24,6 @@ export interface Reading {
   lastUpdatedMs: number;
 }
 
-export type ReadResult =
-  | { kind: 'ignored' }
-  | { kind: 'excluded'; observationId: string; analyte: Analyte; reason: string }
-  | { kind: 'read'; reading: Reading };
-
 /**
  * Status policy. `preliminary` is excluded: the lab has not verified it and replaces it with the final
  * result under the same id, so a trend built on it can change under the clinician's eyes; chemistry
@@ -45,36 +41,15 @@ const STATUS_RANK: Readonly<Record<fhir4.Observation['status'], number>> = {
   unknown: 0,
 };
 
-const FULL_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const HAS_ZONE = /(?:Z|[+-]\d{2}:\d{2})$/;
-
-/**
- * Milliseconds since epoch for a FHIR dateTime/instant precise to the day or better, else NaN.
- * A date without a time is taken as 00:00 UTC. A time without a zone breaks the FHIR rule; it is read
- * as UTC rather than in the host's zone so that results never depend on where the engine runs.
- */
-export function parseFhirTime(value: string | undefined): number {
-  if (value === undefined || value.length < 10) {
-    return NaN;
-  }
-  if (FULL_DATE.test(value)) {
-    return Date.parse(`${value}T00:00:00Z`);
-  }
-  if (value.length > 10 && value[10] === 'T') {
-    return Date.parse(HAS_ZONE.test(value) ? value : `${value}Z`);
-  }
-  return NaN;
-}
-
 function readTimeMs(obs: fhir4.Observation): number {
-  const candidates = [obs.effectiveDateTime, obs.effectiveInstant, obs.effectivePeriod?.start];
-  for (const candidate of candidates) {
-    const ms = parseFhirTime(candidate);
-    if (!Number.isNaN(ms)) {
-      return ms;
-    }
+  let ms = parseFhirDateTime(obs.effectiveDateTime);
+  if (Number.isNaN(ms)) {
+    ms = parseFhirDateTime(obs.effectiveInstant);
   }
-  return parseFhirTime(obs.issued);
+  if (Number.isNaN(ms)) {
+    ms = parseFhirDateTime(obs.effectivePeriod?.start);
+  }
+  return Number.isNaN(ms) ? parseFhirDateTime(obs.issued) : ms;
 }
 
 function findLoinc(obs: fhir4.Observation): { loinc: string; analyte: Analyte } | null {
@@ -105,20 +80,18 @@ function readCensor(comparator: string | undefined): LabPoint['censored'] | 'inv
   }
 }
 
-/** Classifies one Observation: not a liver chemistry (ignored), excluded with a reason, or read. */
-export function readObservation(obs: fhir4.Observation): ReadResult {
+/**
+ * Classifies one Observation: null when it is not a liver chemistry (ignored), an exclusion with its
+ * reason, or the cleaned reading. One object per result: this runs once per Observation.
+ */
+export function readObservation(obs: fhir4.Observation): Reading | ExcludedResult | null {
   const code = findLoinc(obs);
   if (code === null) {
-    return { kind: 'ignored' };
+    return null;
   }
   const { analyte, loinc } = code;
   const observationId = obs.id ?? '(no id)';
-  const exclude = (reason: string): ReadResult => ({
-    kind: 'excluded',
-    observationId,
-    analyte,
-    reason,
-  });
+  const exclude = (reason: string): ExcludedResult => ({ observationId, reason, analyte });
 
   const statusRank = STATUS_RANK[obs.status] ?? 0;
   if (statusRank === 0) {
@@ -151,29 +124,31 @@ export function readObservation(obs: fhir4.Observation): ReadResult {
   if (reportedUnit === null || reportedUnit.trim() === '') {
     return exclude('value has no unit');
   }
-  const kind: UnitKind = ANALYTES[analyte].kind;
+  const kind = ANALYTES[analyte].kind;
   const unit = resolveUnit(reportedUnit, kind);
   if (!unit.ok) {
     return exclude(unit.reason);
   }
-  const issuedMs = parseFhirTime(obs.issued);
-  const lastUpdatedMs = parseFhirTime(obs.meta?.lastUpdated);
+  const issuedMs = obs.issued === undefined ? NaN : parseFhirDateTime(obs.issued);
+  const lastUpdated = obs.meta?.lastUpdated;
+  const lastUpdatedMs = lastUpdated === undefined ? NaN : parseFhirDateTime(lastUpdated);
   return {
-    kind: 'read',
-    reading: {
-      observation: obs,
-      observationId,
-      analyte,
-      loinc,
-      kind,
-      timeMs,
-      value: applyFactor(reportedValue, unit.factor),
-      reportedValue,
-      reportedUnit,
-      censored,
-      statusRank,
-      issuedMs: Number.isNaN(issuedMs) ? 0 : issuedMs,
-      lastUpdatedMs: Number.isNaN(lastUpdatedMs) ? 0 : lastUpdatedMs,
-    },
+    observation: obs,
+    observationId,
+    analyte,
+    loinc,
+    kind,
+    timeMs,
+    value: applyFactor(reportedValue, unit.factor),
+    reportedValue,
+    reportedUnit,
+    censored,
+    statusRank,
+    issuedMs: Number.isNaN(issuedMs) ? 0 : issuedMs,
+    lastUpdatedMs: Number.isNaN(lastUpdatedMs) ? 0 : lastUpdatedMs,
   };
+}
+
+export function isReading(result: Reading | ExcludedResult): result is Reading {
+  return 'timeMs' in result;
 }

@@ -1,6 +1,7 @@
 import { ANALYTES } from '../terminology/analytes.js';
 import type { Reading } from './read-observation.js';
 import { computeTrend } from './trend.js';
+import { formatInstant } from './instant.js';
 import { resolveUln } from './uln.js';
 import type {
   AdministrativeSex,
@@ -51,7 +52,7 @@ function toLabPoint(reading: Reading, context: SeriesContext): LabPoint {
   const point: LabPoint = {
     observationId: reading.observationId,
     loinc: reading.loinc,
-    time: new Date(reading.timeMs).toISOString(),
+    time: formatInstant(reading.timeMs),
     value: reading.value,
     unit: ANALYTES[reading.analyte].canonicalUnit,
     uln,

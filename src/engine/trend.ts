@@ -1,5 +1,6 @@
 import type { BiologicalVariation } from '../terminology/analytes.js';
 import type { Direction, LabPoint, Trend } from './types.js';
+import { parseFhirDateTime } from './instant.js';
 
 const DAY_MS = 86_400_000;
 
@@ -30,10 +31,54 @@ export function computeRcv(variation: BiologicalVariation, z = RCV_Z): Rcv {
   return { upPct: (Math.exp(k) - 1) * 100, downPct: (Math.exp(-k) - 1) * 100 };
 }
 
+/** k-th smallest value (0-based) by Hoare selection: linear on average, reorders `values`. */
+function selectKth(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) {
+        i++;
+      }
+      while (values[j] > pivot) {
+        j--;
+      }
+      if (i <= j) {
+        const swap = values[i];
+        values[i] = values[j];
+        values[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) {
+      hi = j;
+    } else if (k >= i) {
+      lo = i;
+    } else {
+      return values[k];
+    }
+  }
+  return values[k];
+}
+
 function selectMedian(values: Float64Array): number {
-  values.sort();
   const mid = values.length >> 1;
-  return values.length % 2 === 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+  const upper = selectKth(values, mid);
+  if (values.length % 2 === 1) {
+    return upper;
+  }
+  // After selection everything left of `mid` is ≤ the upper median; the lower median is their maximum.
+  let lower = -Infinity;
+  for (let i = 0; i < mid; i++) {
+    if (values[i] > lower) {
+      lower = values[i];
+    }
+  }
+  return (lower + upper) / 2;
 }
 
 /**
@@ -103,7 +148,7 @@ export function computeTrend(
   }
   const first = used[0];
   const last = used[used.length - 1];
-  const times = used.map((p) => Date.parse(p.time));
+  const times = used.map((p) => parseFhirDateTime(p.time));
   const spanDays = (times[times.length - 1] - times[0]) / DAY_MS;
   const changePct = (last.value / first.value - 1) * 100;
   const changeExceedsRcv = changePct > rcv.upPct || changePct < rcv.downPct;

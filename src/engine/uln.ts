@@ -18,6 +18,32 @@ const SNOMED_SEX: Readonly<Record<string, AdministrativeSex>> = {
   '248152002': 'female',
 };
 
+function buildDefaultUln(analyte: Analyte, sex: AdministrativeSex): Uln {
+  const fallback = selectDefaultUln(analyte, sex);
+  return {
+    uln: fallback.uln,
+    ulnSource: fallback.sexSpecific ? 'default-sex-specific' : 'default-unisex',
+  };
+}
+
+function buildDefaultUlns(analyte: Analyte): Readonly<Record<AdministrativeSex, Uln>> {
+  return {
+    male: buildDefaultUln(analyte, 'male'),
+    female: buildDefaultUln(analyte, 'female'),
+    unknown: buildDefaultUln(analyte, 'unknown'),
+  };
+}
+
+// Built once: the default is the common case, and the objects are only read, never handed out.
+const DEFAULT_ULNS: Readonly<Record<Analyte, Readonly<Record<AdministrativeSex, Uln>>>> = {
+  ALP: buildDefaultUlns('ALP'),
+  AST: buildDefaultUlns('AST'),
+  ALT: buildDefaultUlns('ALT'),
+  GGT: buildDefaultUlns('GGT'),
+  TBIL: buildDefaultUlns('TBIL'),
+  DBIL: buildDefaultUlns('DBIL'),
+};
+
 type Applicability = 'none' | 'matches' | 'other';
 
 function readApplicability(range: fhir4.ObservationReferenceRange, sex: AdministrativeSex) {
@@ -80,8 +106,12 @@ export function resolveUln(
   sex: AdministrativeSex,
   ageYears: number | null,
 ): Uln {
+  const ranges = observation.referenceRange;
+  if (ranges === undefined || ranges.length === 0) {
+    return DEFAULT_ULNS[analyte][sex];
+  }
   let general: number | null = null;
-  for (const range of observation.referenceRange ?? []) {
+  for (const range of ranges) {
     if (range.high === undefined || !isNormalRange(range) || !isAgeApplicable(range, ageYears)) {
       continue;
     }
@@ -101,9 +131,5 @@ export function resolveUln(
   if (general !== null) {
     return { uln: general, ulnSource: 'reference-range' };
   }
-  const fallback = selectDefaultUln(analyte, sex);
-  return {
-    uln: fallback.uln,
-    ulnSource: fallback.sexSpecific ? 'default-sex-specific' : 'default-unisex',
-  };
+  return DEFAULT_ULNS[analyte][sex];
 }

@@ -49,7 +49,10 @@ const ENZYME_UNIT_REJECTS: ReadonlyMap<string, string> = new Map([
 const utils = ucum.UcumLhcUtils.getInstance();
 
 // Unit strings repeat across thousands of results; parse each (string, kind) once.
-const cache = new Map<string, UnitResolution>();
+const caches: Readonly<Record<UnitKind, Map<string, UnitResolution>>> = {
+  enzyme: new Map(),
+  bilirubin: new Map(),
+};
 
 function resolveUncached(unit: string, kind: UnitKind): UnitResolution {
   const target = CANONICAL[kind];
@@ -77,11 +80,11 @@ function resolveUncached(unit: string, kind: UnitKind): UnitResolution {
 
 /** How to convert a unit string to the canonical unit of `kind` (U/L or µmol/L), or why not. */
 export function resolveUnit(unit: string, kind: UnitKind): UnitResolution {
-  const key = `${kind}|${unit}`;
-  let resolution = cache.get(key);
+  const cache = caches[kind];
+  let resolution = cache.get(unit);
   if (resolution === undefined) {
     resolution = resolveUncached(unit.trim(), kind);
-    cache.set(key, resolution);
+    cache.set(unit, resolution);
   }
   return resolution;
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ANALYTES } from '../../../src/terminology/analytes.js';
 import {
   MAX_FIT_POINTS,
@@ -110,5 +111,34 @@ describe('computeTrend', () => {
     expect(used).toHaveLength(MAX_FIT_POINTS);
     expect(used[0]?.observationId).toBe('p50');
     expect(trend.direction).toBe('rising');
+  });
+});
+
+describe('Theil–Sen median selection', () => {
+  it('When random series are fitted, the slope equals the median of sorted pairwise slopes', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 2000 }), { minLength: 2, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 40, maxLength: 40 }),
+        (days, values) => {
+          const times = days.map((d) => T0 + d * DAY_MS);
+          const ys = days.map((_, i) => values[i]!);
+          const slopes: number[] = [];
+          for (let i = 0; i < times.length; i++) {
+            for (let j = i + 1; j < times.length; j++) {
+              slopes.push(
+                (Math.log(ys[j]!) - Math.log(ys[i]!)) / ((times[j]! - times[i]!) / DAY_MS),
+              );
+            }
+          }
+          slopes.sort((a, b) => a - b);
+          const mid = slopes.length >> 1;
+          const expected =
+            slopes.length % 2 === 1 ? slopes[mid]! : (slopes[mid - 1]! + slopes[mid]!) / 2;
+          expect(fitTheilSen(times, ys)).toBeCloseTo(expected, 12);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
