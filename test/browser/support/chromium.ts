@@ -25,8 +25,11 @@ export const chromiumAvailable = existsSync(CHROMIUM_PATH);
  * Whether the browser suites run. On CI (CI set) a missing Chromium is a failure, never a silent
  * skip; locally the suites are skipped with a loud warning.
  */
-export function shouldRunBrowserTests(env: Readonly<Record<string, string | undefined>>): boolean {
-  if (chromiumAvailable) {
+export function shouldRunBrowserTests(
+  env: Readonly<Record<string, string | undefined>>,
+  available = chromiumAvailable,
+): boolean {
+  if (available) {
     return true;
   }
   if (env.CI !== undefined && env.CI !== '' && env.CI !== 'false') {
