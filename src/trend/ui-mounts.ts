@@ -10,8 +10,9 @@ import { createTrendRouter } from './trend-router.js';
 import type { TrendView } from './trend-view.js';
 
 /**
- * About 2–17 kB per stored view (6 to 30 draws of five analytes), so the default bound keeps the
- * cache in the tens of megabytes; at a 15-minute TTL it covers ~2 card-producing hook calls a second.
+ * About 4–17 kB per stored view (6 draws of five analytes to 30 draws of six), so the default bound
+ * keeps the cache in the tens of megabytes; at a 15-minute TTL it covers ~2 card-producing hook
+ * calls a second.
  */
 export const DEFAULT_TREND_LINK_MAX_ENTRIES = 2000;
 
