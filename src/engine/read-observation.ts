@@ -30,16 +30,16 @@ export interface Reading {
  * results are rarely released as preliminary. `registered` has no value yet and `unknown` cannot be
  * trusted.
  */
-const STATUS_RANK: Readonly<Record<fhir4.Observation['status'], number>> = {
-  final: 1,
-  amended: 2,
-  corrected: 2,
-  preliminary: 0,
-  registered: 0,
-  cancelled: 0,
-  'entered-in-error': 0,
-  unknown: 0,
-};
+const STATUS_RANK: ReadonlyMap<string, number> = new Map<fhir4.Observation['status'], number>([
+  ['final', 1],
+  ['amended', 2],
+  ['corrected', 2],
+  ['preliminary', 0],
+  ['registered', 0],
+  ['cancelled', 0],
+  ['entered-in-error', 0],
+  ['unknown', 0],
+]);
 
 function readTimeMs(obs: fhir4.Observation): number {
   let ms = parseFhirDateTime(obs.effectiveDateTime);
@@ -53,8 +53,13 @@ function readTimeMs(obs: fhir4.Observation): number {
 }
 
 function findLoinc(obs: fhir4.Observation): { loinc: string; analyte: Analyte } | null {
-  for (const coding of obs.code.coding ?? []) {
-    if (coding.system === LOINC && coding.code !== undefined) {
+  // Read defensively: the engine may be handed loosely validated resources.
+  const codings = obs.code?.coding;
+  if (!Array.isArray(codings)) {
+    return null;
+  }
+  for (const coding of codings) {
+    if (coding?.system === LOINC && typeof coding.code === 'string') {
       const row = findAnalyteCode(coding.code);
       if (row !== undefined) {
         return { loinc: row.loinc, analyte: row.analyte };
@@ -93,7 +98,7 @@ export function readObservation(obs: fhir4.Observation): Reading | ExcludedResul
   const observationId = obs.id ?? '(no id)';
   const exclude = (reason: string): ExcludedResult => ({ observationId, reason, analyte });
 
-  const statusRank = STATUS_RANK[obs.status] ?? 0;
+  const statusRank = STATUS_RANK.get(obs.status) ?? 0;
   if (statusRank === 0) {
     return exclude(`status '${String(obs.status)}' is not a released result`);
   }
@@ -110,7 +115,7 @@ export function readObservation(obs: fhir4.Observation): Reading | ExcludedResul
     return exclude('no numeric value (valueQuantity)');
   }
   const reportedValue = quantity.value;
-  if (reportedValue === undefined || !Number.isFinite(reportedValue)) {
+  if (typeof reportedValue !== 'number' || !Number.isFinite(reportedValue)) {
     return exclude('valueQuantity has no numeric value');
   }
   if (reportedValue <= 0) {
@@ -121,7 +126,7 @@ export function readObservation(obs: fhir4.Observation): Reading | ExcludedResul
     return exclude(`comparator '${String(quantity.comparator)}' is not a bound`);
   }
   const reportedUnit = readQuantityUnit(quantity);
-  if (reportedUnit === null || reportedUnit.trim() === '') {
+  if (typeof reportedUnit !== 'string' || reportedUnit.trim() === '') {
     return exclude('value has no unit');
   }
   const kind = ANALYTES[analyte].kind;

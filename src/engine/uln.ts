@@ -107,7 +107,7 @@ export function resolveUln(
   ageYears: number | null,
 ): Uln {
   const ranges = observation.referenceRange;
-  if (ranges === undefined || ranges.length === 0) {
+  if (!Array.isArray(ranges) || ranges.length === 0) {
     return DEFAULT_ULNS[analyte][sex];
   }
   let general: number | null = null;

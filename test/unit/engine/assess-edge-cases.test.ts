@@ -270,3 +270,23 @@ describe('assess: edge cases', () => {
     expect(result.patient).toEqual({ id: 'pat-1', sex: 'male', ageYears: 65 });
   });
 });
+
+describe('assess: malformed input', () => {
+  it('When resources are loosely shaped (odd status, missing code, string values), nothing throws and bad results are excluded', () => {
+    const loose: unknown[] = [
+      { resourceType: 'Observation', id: 'no-code', status: 'final' },
+      { ...buildLab({ analyte: 'ALP', value: 100, id: 'odd-status' }), status: 'constructor' },
+      {
+        ...buildLab({ analyte: 'ALP', value: 100, id: 'string-value' }),
+        valueQuantity: { value: '100', unit: 'U/L' },
+      },
+      { ...buildLab({ analyte: 'ALP', value: 100, id: 'null-coding' }), code: { coding: [null] } },
+    ];
+    const observations = loose.filter(
+      (o): o is fhir4.Observation => typeof o === 'object' && o !== null,
+    );
+    const result = run(observations);
+    expect(result.series.ALP.points).toEqual([]);
+    expect(result.excluded.map((e) => e.observationId)).toEqual(['odd-status', 'string-value']);
+  });
+});
