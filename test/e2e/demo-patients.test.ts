@@ -72,6 +72,14 @@ const EXPECTED: Record<string, ExpectedCard[]> = {
       detail: [/AST\/ALT 1\.\d+/, /ratio of 1 or more/, /1\. \*\*Progression to cirrhosis\*\*/],
     },
   ],
+  'htc-demo-bone': [
+    {
+      indicator: 'info',
+      summary:
+        /ALP 2\.\d×ULN and rising, GGT normal \(0\.\d×ULN\): likely non-hepatic \(bone\) source/,
+      suggestions: [/Bone-specific ALP/],
+    },
+  ],
   'htc-demo-control': [],
 };
 
