@@ -1,4 +1,4 @@
-import { Client } from 'fhir-kit-client';
+import { Client, RESPONSE_KEY } from 'fhir-kit-client';
 import { isBundle, isFhirResource, isRecord, matchEntriesOf, nextLinkOf } from './guards.js';
 
 /** Why a FHIR call failed; branch on this, never on the message. */
@@ -220,7 +220,7 @@ class FhirKitGateway implements FhirGateway {
     const started = performance.now();
     try {
       const body = await Promise.race([this.client.request(url, { options: { signal } }), aborted]);
-      this.record(started, 200, 'ok');
+      this.record(started, responseStatusOf(body) ?? 200, 'ok');
       return body;
     } catch (error) {
       const failure = this.classify(
@@ -364,6 +364,12 @@ function describeStatus(
         ? ['FHIR_SERVER_ERROR', 'server_error', '(server error)']
         : ['FHIR_HTTP_ERROR', 'http_error', '(request rejected)'];
   }
+}
+
+/** fhir-kit-client hides the fetch Response on a success body under RESPONSE_KEY. */
+function responseStatusOf(body: unknown): number | undefined {
+  const response: unknown = isRecord(body) ? Reflect.get(body, RESPONSE_KEY) : undefined;
+  return response instanceof Response ? response.status : undefined;
 }
 
 /** fhir-kit-client attaches `response.status` to HTTP failures. */
