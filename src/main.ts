@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
-import { pino } from 'pino';
 import { services } from '../hooks/index.js';
 import { createApp, type AppDeps } from './app.js';
 import { loadConfig, type Config } from './config.js';
+import { createShutdown } from './http/shutdown.js';
+import { createOperations } from './observability/operations.js';
 import { InMemoryFeedbackStore } from './stores/feedback-store.js';
 import { createUiMounts } from './trend/ui-mounts.js';
 
@@ -24,12 +25,11 @@ function loadConfigOrExit(): Config {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = pino({
-    level: config.LOG_LEVEL,
-    redact: ['req.headers.authorization', '*.fhirAuthorization.access_token', '*.prefetch'],
-  });
-  const routers: NonNullable<AppDeps['routers']> = [];
-  const banner: string[] = [];
+  // Logs, metrics, security headers and CDS client authentication (open when no clients file).
+  const ops = createOperations(config, { serviceIds: services.map((s) => s.definition.id) });
+  const { logger } = ops;
+  const routers: NonNullable<AppDeps['routers']> = [...ops.deps.routers];
+  const banner: string[] = [...ops.banner];
 
   // ---- Embedded FHIR server (EMBEDDED_FHIR=true) ----------------------------------------------
   // Loaded with a dynamic import() so its definitions are only read when it is switched on.
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     config,
     services,
     feedbackStore: new InMemoryFeedbackStore(),
-    logger,
+    ...ops.deps,
     routers,
     trendLinks: ui.trendLinks,
   });
@@ -86,10 +86,10 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 
+  // Drain in-flight requests on SIGTERM/SIGINT; cut what is left after 10 s.
+  const stop = createShutdown(server, { graceMs: 10_000, logger });
   const shutdown = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'shutting down');
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
+    void stop(signal).then((result) => process.exit(result === 'graceful' ? 0 : 1));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
