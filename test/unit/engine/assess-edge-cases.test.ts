@@ -290,3 +290,14 @@ describe('assess: malformed input', () => {
     expect(result.excluded.map((e) => e.observationId)).toEqual(['odd-status', 'string-value']);
   });
 });
+
+describe('lab builder', () => {
+  it('When only a molar bilirubin LOINC code is given, the built result joins the total bilirubin series in umol/L', () => {
+    const result = run([buildLab({ loinc: '14631-6', value: 30, unit: 'umol/L' })]);
+    expect(result.series.TBIL.latest).toMatchObject({
+      loinc: '14631-6',
+      value: 30,
+      unit: 'umol/L',
+    });
+  });
+});
