@@ -61,7 +61,9 @@ export const CdsRequestSchema = z
   .object({
     hook: z.string().min(1),
     // Any 8-4-4-4-12 hex value is accepted; clients differ on UUID versions and letter case.
-    hookInstance: z.guid({ error: 'must be a UUID' }),
+    hookInstance: z.guid({
+      error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID'),
+    }),
     fhirServer: HttpUrlSchema.optional(),
     fhirAuthorization: FhirAuthorizationSchema.optional(),
     context: z.record(z.string(), z.unknown()),

@@ -10,6 +10,7 @@ import {
   type CdsRequest,
 } from '../cds/schemas.js';
 import type { CdsService, TrendLinkPublisher } from '../cds/service.js';
+import { isRecord } from '../fhir/guards.js';
 import type { FhirCallEvent, FhirCallStats, FhirGatewayFactory } from '../fhir/gateway.js';
 import { gatherPrefetch } from '../fhir/gather.js';
 import type { FeedbackStore } from '../stores/feedback-store.js';
@@ -179,7 +180,10 @@ function checkedResponse(
   result: unknown,
   onInvalid: CdsRouterDeps['onInvalidResponse'],
 ): Record<string, unknown> {
-  const parsed = CdsResponseSchema.safeParse(stripEmpty(result));
+  // `cards` is the one member that stays even when empty: `[]` means "no advice".
+  const cards = isRecord(result) && Array.isArray(result.cards) ? stripEmpty(result.cards) : [];
+  const stripped = isRecord(result) ? { ...toRecord(stripEmpty(result)), cards } : result;
+  const parsed = CdsResponseSchema.safeParse(stripped);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
       (issue) => `${formatIssuePath(issue.path) || '(response)'}: ${issue.message}`,
@@ -188,6 +192,10 @@ function checkedResponse(
     throw new CdsError('INVALID_RESPONSE', `Service '${serviceId}' built an invalid response`);
   }
   return toSpecJson(parsed.data);
+}
+
+function toRecord(value: unknown): Record<string, unknown> {
+  return isRecord(value) ? value : {};
 }
 
 /** Fails at start-up, not at the first call, when a service definition cannot work. */
