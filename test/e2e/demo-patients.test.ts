@@ -9,6 +9,9 @@ import { InMemoryFeedbackStore } from '../../src/stores/feedback-store.js';
 import { listen, startEmbeddedFhirServer } from './helpers/listen.js';
 import type { RunningFhirServer, RunningServer } from './helpers/listen.js';
 
+// Indexing the FHIR R4 definitions takes seconds on a busy CI machine, beyond the default hook timeout.
+const STARTUP_TIMEOUT_MS = 90_000;
+
 // End to end: the real embedded FHIR server with the demo patients, the real service over HTTP, and each
 // demo patient fired twice: once with no prefetch (the service fetches with the bearer token) and once
 // with every prefetch key filled from the same server, as an EHR would.
@@ -142,7 +145,7 @@ describe('Demo patients end to end: embedded FHIR server → CDS service over HT
     cds = await listen(
       createApp({ config, services, feedbackStore: new InMemoryFeedbackStore(), now: () => NOW }),
     );
-  });
+  }, STARTUP_TIMEOUT_MS);
 
   afterAll(async () => {
     await cds.close();

@@ -5,6 +5,9 @@ import { loadDemoBundle } from '../../../src/fhir-server/demo-bundle.js';
 import { listen, startEmbeddedFhirServer } from '../../e2e/helpers/listen.js';
 import type { RunningFhirServer, RunningServer } from '../../e2e/helpers/listen.js';
 
+// Indexing the FHIR R4 definitions takes seconds on a busy CI machine, beyond the default hook timeout.
+const STARTUP_TIMEOUT_MS = 90_000;
+
 const demoEntryCount = loadDemoBundle(new Date()).entry.length;
 
 interface Captured {
@@ -36,7 +39,7 @@ describe('npm run seed', () => {
 
   beforeAll(async () => {
     fhir = await startEmbeddedFhirServer({ seedDemo: false });
-  });
+  }, STARTUP_TIMEOUT_MS);
 
   afterAll(async () => {
     await fhir.close();

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { startEmbeddedFhirServer } from '../../e2e/helpers/listen.js';
 import type { RunningFhirServer } from '../../e2e/helpers/listen.js';
 
+// Indexing the FHIR R4 definitions takes seconds on a busy CI machine, beyond the default hook timeout.
+const STARTUP_TIMEOUT_MS = 90_000;
+
 const LOINC = 'http://loinc.org';
 const ALP = `${LOINC}|6768-6`;
 const ALT = `${LOINC}|1742-6`;
@@ -52,7 +55,7 @@ describe('Embedded FHIR server', () => {
       baseUrl: fhir.base,
       customHeaders: { Authorization: 'Bearer anything' },
     });
-  });
+  }, STARTUP_TIMEOUT_MS);
 
   afterAll(async () => {
     await fhir.close();
