@@ -167,8 +167,17 @@ function issueOf(
 
 /** express's body parser signals its failures with `type` and `status` fields. */
 function fromBodyParserError(error: unknown): CdsError | undefined {
-  if (!isRecord(error) || typeof error.type !== 'string') {
+  if (!isRecord(error)) {
     return undefined;
+  }
+  // A body that fails to decompress and a path with a broken %-escape arrive as client errors
+  // (4xx, `expose`) without a `type`; they are the caller's fault, not a 500.
+  if (typeof error.type !== 'string') {
+    const status = error.status;
+    const clientFault = error.expose === true || error.name === 'URIError';
+    return clientFault && typeof status === 'number' && status >= 400 && status < 500
+      ? new CdsError('INVALID_REQUEST', 'Request could not be decoded')
+      : undefined;
   }
   switch (error.type) {
     case 'entity.parse.failed':
