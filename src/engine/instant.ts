@@ -41,7 +41,8 @@ function daysInMonth(year: number, month: number): number {
  * that results never depend on where the engine runs. Fractions finer than milliseconds are truncated.
  */
 export function parseFhirDateTime(value: string | undefined): number {
-  if (value === undefined || value.length < 10 || value[4] !== '-' || value[7] !== '-') {
+  // `typeof`, not `=== undefined`: the value comes from unvalidated JSON and may be null or a number.
+  if (typeof value !== 'string' || value.length < 10 || value[4] !== '-' || value[7] !== '-') {
     return NaN;
   }
   const year = readDigits(value, 0, 4);

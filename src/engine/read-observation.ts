@@ -106,12 +106,13 @@ export function readObservation(obs: fhir4.Observation): Reading | ExcludedResul
   if (Number.isNaN(timeMs)) {
     return exclude('no usable time (effective[x] or issued, precise to the day)');
   }
-  if (obs.dataAbsentReason !== undefined) {
+  // Unvalidated JSON may hold null (or any type) where FHIR has an optional object.
+  if (typeof obs.dataAbsentReason === 'object' && obs.dataAbsentReason !== null) {
     const why = obs.dataAbsentReason.coding?.[0]?.code ?? obs.dataAbsentReason.text ?? 'unknown';
     return exclude(`no value: data absent (${why})`);
   }
   const quantity = obs.valueQuantity;
-  if (quantity === undefined) {
+  if (typeof quantity !== 'object' || quantity === null) {
     return exclude('no numeric value (valueQuantity)');
   }
   const reportedValue = quantity.value;

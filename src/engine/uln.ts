@@ -112,6 +112,10 @@ export function resolveUln(
   }
   let general: number | null = null;
   for (const range of ranges) {
+    // Unvalidated JSON: a range may be null or not an object at all.
+    if (typeof range !== 'object' || range === null) {
+      continue;
+    }
     if (range.high === undefined || !isNormalRange(range) || !isAgeApplicable(range, ageYears)) {
       continue;
     }
