@@ -26,6 +26,8 @@ export function createSecurityHeaders(options: SecurityHeadersOptions = {}): Req
         'img-src': ["'self'", 'data:'],
         'connect-src': ["'self'"],
         'frame-ancestors': ["'self'"],
+        // Pages are also served over plain HTTP on a LAN; upgrading their same-origin URLs breaks them.
+        'upgrade-insecure-requests': null,
         ...options.cspDirectives,
       },
     },

@@ -151,5 +151,6 @@ describe('operations wired into the app', () => {
     expect(res.text).not.toMatch(/at .+\.(ts|js):\d+/);
     const home = await request(app).get('/no-such-page').expect(404);
     expect(home.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(home.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
   });
 });
