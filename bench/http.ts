@@ -81,6 +81,19 @@ export async function benchThroughput(durationSec: number): Promise<Figure[]> {
       connections: CONNECTIONS,
       durationSec,
     });
+    // One connection: the service's own latency without queueing behind 31 other requests.
+    const single = await runLoad({
+      url: `${service.url}/cds-services/${serviceName}`,
+      body,
+      connections: 1,
+      durationSec: Math.min(3, durationSec),
+    });
+    const singleBare = await runLoad({
+      url: `${bare.url}/bare`,
+      body,
+      connections: 1,
+      durationSec: Math.min(3, durationSec),
+    });
     const baseline = await runLoad({
       url: `${bare.url}/bare`,
       body,
@@ -115,10 +128,28 @@ export async function benchThroughput(durationSec: number): Promise<Figure[]> {
         verdict: judge(ratio >= 0.6),
       },
       {
-        measure: 'patient-view latency p50 / p99',
+        measure: `patient-view latency p50 / p99 (${CONNECTIONS} conns)`,
         value: `${hook.p50} / ${hook.p99} ms`,
         goal: 'p99 < 25 ms',
         verdict: judge(hook.p99 < 25),
+      },
+      {
+        measure: `bare express latency p50 / p99 (${CONNECTIONS} conns)`,
+        value: `${baseline.p50} / ${baseline.p99} ms`,
+        goal: '-',
+        verdict: 'n/a',
+      },
+      {
+        measure: 'patient-view latency p50 / p99 (1 conn)',
+        value: `${single.p50} / ${single.p99} ms`,
+        goal: '-',
+        verdict: 'n/a',
+      },
+      {
+        measure: 'bare express latency p50 / p99 (1 conn)',
+        value: `${singleBare.p50} / ${singleBare.p99} ms`,
+        goal: '-',
+        verdict: 'n/a',
       },
     ];
   } finally {

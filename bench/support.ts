@@ -22,6 +22,8 @@ export interface LoadOptions {
   method?: 'GET' | 'POST';
   connections: number;
   durationSec: number;
+  /** Stop after this many requests instead of after `durationSec`. */
+  amount?: number;
 }
 
 /** autocannon in a child process, so client and server do not share one event loop. */
@@ -31,6 +33,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
     method: options.method ?? 'POST',
     connections: options.connections,
     duration: options.durationSec,
+    ...(options.amount === undefined ? {} : { amount: options.amount }),
     headers: { 'content-type': 'application/json' },
     ...(options.body === undefined ? {} : { body: options.body }),
   };
