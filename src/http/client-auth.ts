@@ -24,6 +24,8 @@ export const ACCEPTED_ALGORITHMS = ['ES384', 'RS384'] as const;
 const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
 /** Upper bound on `now - iat`; a token this old is refused even if its `exp` is far away. */
 const MAX_TOKEN_AGE_SEC = 3600;
+/** A slow key server must not eat the hook's own deadline; keys are cached for 10 minutes. */
+const REMOTE_JWKS_OPTIONS = { timeoutDuration: 2000, cacheMaxAge: 600_000 };
 
 const PublicJwkSchema = z.object({
   kty: z.enum(['EC', 'RSA']),
@@ -133,10 +135,13 @@ export function createClientAuthenticator(opts: ClientAuthOptions): RequestHandl
     const keys =
       client.jwks !== undefined
         ? createLocalJWKSet(client.jwks)
-        : createRemoteJWKSet(new URL(client.jwks_url ?? ''));
+        : createRemoteJWKSet(new URL(client.jwks_url ?? ''), REMOTE_JWKS_OPTIONS);
     // Remote sets for allowlisted jku values only, built up front so nothing else is ever fetched.
     const jkuKeys = new Map<string, JWTVerifyGetKey>(
-      (client.jku_allowlist ?? []).map((url) => [url, createRemoteJWKSet(new URL(url))]),
+      (client.jku_allowlist ?? []).map((url) => [
+        url,
+        createRemoteJWKSet(new URL(url), REMOTE_JWKS_OPTIONS),
+      ]),
     );
     clients.set(client.iss, { iss: client.iss, keys, jkuKeys });
   }
