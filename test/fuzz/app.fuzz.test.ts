@@ -75,6 +75,9 @@ function expectJsonAnswer(reply: Reply): void {
   JSON.parse(reply.body);
 }
 
+// Thousands of loopback requests per property: allow for a busy two-core CI machine.
+const FUZZ_TIMEOUT_MS = 90_000;
+
 describe('fuzzing the HTTP surface', () => {
   beforeAll(async () => {
     process.on('uncaughtException', onCrash);
@@ -117,51 +120,63 @@ describe('fuzzing the HTTP surface', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('When 4 000 requests hit random paths with random methods, headers and bodies, every answer is a JSON non-5xx', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
-        path,
-        headers,
-        fc.option(rawBody, { nil: undefined }),
-        async (method, p, h, body) => {
-          expectJsonAnswer(await send(method, p, h, body));
-        },
-      ),
-      { numRuns: 4000 },
-    );
-    expect(crashes).toEqual([]);
-  });
+  it(
+    'When 4 000 requests hit random paths with random methods, headers and bodies, every answer is a JSON non-5xx',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+          path,
+          headers,
+          fc.option(rawBody, { nil: undefined }),
+          async (method, p, h, body) => {
+            expectJsonAnswer(await send(method, p, h, body));
+          },
+        ),
+        { numRuns: 4000 },
+      );
+      expect(crashes).toEqual([]);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it('When 3 000 malformed bodies and headers are posted to the hook and feedback endpoints, every answer is a JSON 4xx or 200', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(HOOK, `${HOOK}/feedback`, '/cds-services/unknown', '/cds-services/'),
-        headers,
-        rawBody,
-        async (p, h, body) => {
-          expectJsonAnswer(await send('POST', p, h, body));
-        },
-      ),
-      { numRuns: 3000 },
-    );
-    expect(crashes).toEqual([]);
-  });
+  it(
+    'When 3 000 malformed bodies and headers are posted to the hook and feedback endpoints, every answer is a JSON 4xx or 200',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(HOOK, `${HOOK}/feedback`, '/cds-services/unknown', '/cds-services/'),
+          headers,
+          rawBody,
+          async (p, h, body) => {
+            expectJsonAnswer(await send('POST', p, h, body));
+          },
+        ),
+        { numRuns: 3000 },
+      );
+      expect(crashes).toEqual([]);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it('When 3 000 patient-view calls with full prefetch are damaged in one to three places, every answer is a JSON non-5xx', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(damage, { minLength: 1, maxLength: 3 }), async (damages) => {
-        const body = damageBody(buildPatientViewBody({ prefetch: buildFullPrefetch() }), damages);
-        const reply = await send(
-          'POST',
-          HOOK,
-          { 'content-type': 'application/json' },
-          JSON.stringify(body),
-        );
-        expectJsonAnswer(reply);
-      }),
-      { numRuns: 3000 },
-    );
-    expect(crashes).toEqual([]);
-  });
+  it(
+    'When 3 000 patient-view calls with full prefetch are damaged in one to three places, every answer is a JSON non-5xx',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(damage, { minLength: 1, maxLength: 3 }), async (damages) => {
+          const body = damageBody(buildPatientViewBody({ prefetch: buildFullPrefetch() }), damages);
+          const reply = await send(
+            'POST',
+            HOOK,
+            { 'content-type': 'application/json' },
+            JSON.stringify(body),
+          );
+          expectJsonAnswer(reply);
+        }),
+        { numRuns: 3000 },
+      );
+      expect(crashes).toEqual([]);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
