@@ -1,6 +1,6 @@
 // HTTP benchmarks on loopback:
 // 1. patient-view with full prefetch through the whole app (logging, metrics, headers, validation,
-//    engine, rules, cards, response check) against a bare express endpoint in the same process
+//    engine, rules, cards, trend-link publishing, response check) against a bare express endpoint in the same process
 //    that only parses the same JSON body and answers `{"cards":[]}`;
 // 2. the fetch path: no prefetch, every key fetched from a FHIR server that adds 100 ms to each
 //    response, against the latency of one request to that server.
@@ -9,10 +9,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { services } from '../hooks/index.js';
-import { createApp } from '../src/app.js';
+import { assembleService } from '../src/assemble-service.js';
 import { loadConfig } from '../src/config.js';
-import { createOperations } from '../src/observability/operations.js';
-import { InMemoryFeedbackStore } from '../src/stores/feedback-store.js';
 import { judge, listenOnLoopback, median, runLoad } from './support.js';
 import type { Figure, LoadResult } from './support.js';
 import { buildWorkloadBody } from './workload.js';
@@ -21,21 +19,16 @@ const CONNECTIONS = 32;
 const FHIR_DELAY_MS = 100;
 const SAMPLES = 15;
 
-function buildServiceApp(now: Date) {
+/** The app exactly as `src/main.ts` assembles it, trend-link publisher included. */
+async function buildServiceApp(now: Date) {
   const config = loadConfig({ EMBEDDED_FHIR: 'false', LOG_LEVEL: 'info' });
   // Log lines are serialised as in production, then dropped instead of written to a terminal.
-  const ops = createOperations(config, {
-    serviceIds: services.map((s) => s.definition.id),
-    destination: { write: () => undefined },
+  const { app } = await assembleService(config, {
+    logDestination: { write: () => undefined },
     processMetrics: false,
-  });
-  return createApp({
-    config,
-    services,
-    feedbackStore: new InMemoryFeedbackStore(),
     now: () => now,
-    ...ops.deps,
   });
+  return app;
 }
 
 function buildBareApp() {
@@ -53,7 +46,7 @@ function describeLoad(r: LoadResult): string {
 export async function benchThroughput(durationSec: number): Promise<Figure[]> {
   const now = new Date();
   const serviceName = services[0]?.definition.id ?? '(none)';
-  const service = await listenOnLoopback(buildServiceApp(now));
+  const service = await listenOnLoopback(await buildServiceApp(now));
   const bare = await listenOnLoopback(buildBareApp());
   const body = JSON.stringify(buildWorkloadBody({ now }));
   try {
@@ -218,7 +211,7 @@ export async function benchFetchPath(stub = false): Promise<Figure[]> {
   const now = new Date();
   const fhir = await startSlowFhirServer(stub);
   const tag = stub ? '[stub FHIR] ' : '[embedded FHIR] ';
-  const service = await listenOnLoopback(buildServiceApp(now));
+  const service = await listenOnLoopback(await buildServiceApp(now));
   const serviceName = services[0]?.definition.id ?? '(none)';
   try {
     const fhirBase = fhir.url;

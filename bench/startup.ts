@@ -2,7 +2,7 @@
 // off), time it to the first 200 from /healthz, warm it up with patient-view calls, read its RSS.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { services } from '../hooks/index.js';
 import { judge, readRssMb, runLoad } from './support.js';
@@ -13,8 +13,22 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = `${ROOT}dist/src/main.js`;
 const START_TIMEOUT_MS = 15_000;
 
+/** Latest modification time of the TypeScript sources the build compiles. */
+function newestSourceMs(): number {
+  let newest = 0;
+  for (const dir of ['src', 'hooks']) {
+    for (const entry of readdirSync(`${ROOT}${dir}`, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile() && entry.name.endsWith('.ts')) {
+        newest = Math.max(newest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs);
+      }
+    }
+  }
+  return newest;
+}
+
+/** A build older than the sources would measure code that no longer exists, so rebuild then. */
 function ensureBuilt(): string {
-  if (existsSync(ENTRY)) {
+  if (existsSync(ENTRY) && statSync(ENTRY).mtimeMs >= newestSourceMs()) {
     return `existing build of ${statSync(ENTRY).mtime.toISOString()}`;
   }
   const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });

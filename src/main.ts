@@ -1,15 +1,11 @@
 import type { Server } from 'node:http';
-import { services } from '../hooks/index.js';
-import { createApp, type AppDeps } from './app.js';
+import { assembleService } from './assemble-service.js';
 import { loadConfig, type Config } from './config.js';
 import { createShutdown } from './http/shutdown.js';
-import { createOperations } from './observability/operations.js';
-import { InMemoryFeedbackStore } from './stores/feedback-store.js';
-import { createUiMounts } from './trend/ui-mounts.js';
 
 /*
- * Process entry point: configuration → dependencies → HTTP server. Nothing here is needed by tests,
- * which build the app through createApp(deps) directly.
+ * Process entry point: configuration → the assembled service → HTTP server. Tests build the app
+ * through createApp(deps) directly; the benchmarks through assembleService like this file.
  */
 
 function loadConfigOrExit(): Config {
@@ -25,52 +21,7 @@ function loadConfigOrExit(): Config {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  // Logs, metrics, security headers and CDS client authentication (open when no clients file).
-  const ops = createOperations(config, { serviceIds: services.map((s) => s.definition.id) });
-  const { logger } = ops;
-  const routers: NonNullable<AppDeps['routers']> = [...ops.deps.routers];
-  const banner: string[] = [...ops.banner];
-
-  // ---- Embedded FHIR server (EMBEDDED_FHIR=true) ----------------------------------------------
-  // Loaded with a dynamic import() so its definitions are only read when it is switched on.
-  if (config.EMBEDDED_FHIR) {
-    const startedAt = performance.now();
-    const fhirServer = await import('./fhir-server/index.js');
-    const fhirBaseUrl = `${config.PUBLIC_BASE_URL}/fhir`;
-    const embedded = await fhirServer.createEmbeddedFhirServer({
-      baseUrl: fhirBaseUrl,
-      now: new Date(),
-    });
-    routers.push({ path: '/fhir', router: embedded.handler });
-    banner.push(
-      ...fhirServer.describeEmbeddedFhirServer({
-        serviceBaseUrl: config.PUBLIC_BASE_URL,
-        fhirBaseUrl,
-        serviceId: services[0]?.definition.id ?? 'liver-trends',
-        demoPatients: embedded.demoPatients,
-        startupMs: performance.now() - startedAt,
-      }),
-    );
-  }
-  // ---- end of embedded FHIR server -------------------------------------------------------------
-
-  // Trend pages linked from cards, their bundled assets, and the demo EHR at / with the demo data.
-  const ui = createUiMounts({
-    publicBaseUrl: config.PUBLIC_BASE_URL,
-    trendLinkTtlSeconds: config.TREND_LINK_TTL_SECONDS,
-    demo: config.EMBEDDED_FHIR,
-  });
-  routers.push(...ui.routers);
-  banner.push(...ui.banner(config.PUBLIC_BASE_URL));
-
-  const app = createApp({
-    config,
-    services,
-    feedbackStore: new InMemoryFeedbackStore(),
-    ...ops.deps,
-    routers,
-    trendLinks: ui.trendLinks,
-  });
+  const { app, logger, banner } = await assembleService(config);
 
   const server: Server = app.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => {
