@@ -2,8 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { pino } from 'pino';
-import type { DestinationStream, Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
+import type { DestinationStream, Level, Logger, LoggerOptions } from 'pino';
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** Request id: a well-formed `X-Request-Id` or a fresh UUID; set by the HTTP logger. */
+    id?: string;
+    /** Logger bound to the request id; created on first use, so most requests never build one. */
+    log: Logger;
+  }
+}
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -61,18 +69,29 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       target.write(scrubSecrets(line));
     },
   };
-  return pino(
-    {
-      level: options.level,
-      name: options.name ?? 'hepatic-trends-cds',
-      redact: { paths: REDACTED_PATHS, censor: REDACTED },
-      base: undefined,
-      formatters: { level: (label) => ({ level: label }) },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
+  const shared: LoggerOptions = {
+    level: options.level,
+    name: options.name ?? 'hepatic-trends-cds',
+    base: undefined,
+    formatters: { level: (label) => ({ level: label }) },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  const logger = pino(
+    { ...shared, redact: { paths: REDACTED_PATHS, censor: REDACTED } },
     scrubbing,
   );
+  // Same stream and format, without either safeguard: only for lines built from vetted fields.
+  accessLoggers.set(logger, pino(shared, target));
+  return logger;
 }
+
+/**
+ * Root logger → its sibling for request-completion lines. Those lines are written once per request
+ * and made only of fields checked or scrubbed in `createHttpLogger`, so path redaction and the line
+ * filter (together about a tenth of the hook path's CPU time when every line went through them)
+ * would find nothing in them.
+ */
+const accessLoggers = new WeakMap<Logger, Logger>();
 
 /** FHIR traffic of one request, set on `res.locals.fhirStats` by whoever calls the FHIR server. */
 export interface FhirCallStats {
@@ -97,11 +116,6 @@ export function matchCdsRoute(url: string): { service: string; feedback: boolean
     // keep the raw segment; the router will answer 404 for it anyway
   }
   return { service: service.slice(0, 64), feedback: match[2] !== undefined };
-}
-
-function readLocals(res: ServerResponse): Record<string, unknown> {
-  const locals: unknown = 'locals' in res ? res.locals : undefined;
-  return typeof locals === 'object' && locals !== null ? { ...locals } : {};
 }
 
 function readFhirStats(value: unknown): FhirCallStats | undefined {
@@ -142,50 +156,59 @@ export interface HttpLoggerOptions {
 /**
  * One JSON line per finished request: id, method, path (no query string), status, duration,
  * CDS service id, hookInstance and FHIR call count/time. Headers and bodies are never serialised.
+ * The URL is the one untrusted string in the line, so the path and the service id taken from it are
+ * scrubbed of tokens here; everything else is a number or checked against a narrow pattern.
  */
 export function createHttpLogger(options: HttpLoggerOptions): RequestHandler {
   const quiet = new Set(options.quietPaths ?? ['/healthz', '/metrics']);
-  return pinoHttp({
-    logger: options.logger,
-    genReqId: assignRequestId,
-    // Handler log lines carry only the request id; the completion line carries the rest.
-    quietReqLogger: true,
-    autoLogging: { ignore: (req) => quiet.has((req.url ?? '').split('?')[0] ?? '') },
-    customAttributeKeys: { responseTime: 'durationMs' },
-    serializers: {
-      req: (req: { method?: unknown; url?: unknown }) => ({
-        method: req.method,
-        path: typeof req.url === 'string' ? req.url.split('?')[0] : undefined,
-      }),
-      res: (res: { statusCode?: unknown }) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel: (_req, res, err) => {
-      if (err !== undefined || res.statusCode >= 500) {
-        return 'error';
+  const root = options.logger;
+  const access = accessLoggers.get(root) ?? root;
+  return (req, res, next) => {
+    const startedAt = performance.now();
+    const id = assignRequestId(req, res);
+    req.id = id;
+    let child: Logger | undefined;
+    Object.defineProperty(req, 'log', {
+      configurable: true,
+      enumerable: false,
+      get: () => (child ??= root.child({ reqId: id })),
+    });
+    const url = req.originalUrl;
+    const queryAt = url.indexOf('?');
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    if (quiet.has(path)) {
+      next();
+      return;
+    }
+    const finish = (aborted: boolean) => {
+      const status = res.statusCode;
+      const level: Level = aborted || status >= 400 ? (status >= 500 ? 'error' : 'warn') : 'info';
+      if (!access.isLevelEnabled(level)) {
+        return;
       }
-      return res.statusCode >= 400 ? 'warn' : 'info';
-    },
-    // Called at the start and at the end; only the end knows the outcome, so bind nothing before.
-    customProps: (req, res) => {
-      if (!res.headersSent) {
-        return {};
-      }
-      const url: unknown = 'originalUrl' in req ? req.originalUrl : req.url;
-      const route = typeof url === 'string' ? matchCdsRoute(url) : undefined;
-      const locals = readLocals(res);
-      const fhir = readFhirStats(locals.fhirStats);
-      return {
-        service: route?.service,
-        feedback: route?.feedback === true ? true : undefined,
-        hookInstance: readHookInstance(req),
-        fhirCalls: fhir?.calls,
-        fhirMs: fhir?.totalMs,
-      };
-    },
-  });
+      const route = matchCdsRoute(path);
+      const fhir = readFhirStats(res.locals.fhirStats);
+      access[level](
+        {
+          reqId: id,
+          req: { method: req.method, path: scrubSecrets(path) },
+          res: { statusCode: status },
+          durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
+          service: route === undefined ? undefined : scrubSecrets(route.service),
+          feedback: route?.feedback === true ? true : undefined,
+          hookInstance: readHookInstance(req),
+          fhirCalls: fhir?.calls,
+          fhirMs: fhir?.totalMs,
+        },
+        aborted ? 'request aborted' : status >= 500 ? 'request errored' : 'request completed',
+      );
+    };
+    res.once('close', () => finish(!res.writableFinished));
+    next();
+  };
 }
 
-/** The per-request child logger when pino-http ran, else the given fallback. */
+/** The per-request logger when the HTTP logger ran, else the given fallback. */
 export function getRequestLogger(req: IncomingMessage, fallback?: Logger): Logger | undefined {
   const log: unknown = 'log' in req ? req.log : undefined;
   return isLogger(log) ? log : fallback;
