@@ -15,7 +15,7 @@ export interface TrendLinkStore<T = unknown> {
 export interface InMemoryTrendLinkStoreOptions {
   /** Upper bound on live entries; the oldest entry is evicted first when it is reached. */
   maxEntries: number;
-  /** How often `put` walks the map to drop expired entries (default 60 s); a full store always sweeps. */
+  /** How often `put` walks the map to drop expired entries (default 60 s). */
   sweepIntervalMs?: number;
   /** Injected clock in epoch milliseconds, for tests. */
   now?: () => number;
@@ -35,8 +35,21 @@ export function isTrendLinkId(id: string): boolean {
   return ID_PATTERN.test(id);
 }
 
+// One call into the CSPRNG per 128 ids rather than per id: the call, not the bytes, is the cost.
+const POOL_IDS = 128;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
 export function mintTrendLinkId(): string {
-  return randomBytes(ID_BYTES).toString('base64url');
+  if (poolOffset + ID_BYTES > pool.length) {
+    pool = randomBytes(ID_BYTES * POOL_IDS);
+    poolOffset = 0;
+  }
+  const id = pool.toString('base64url', poolOffset, poolOffset + ID_BYTES);
+  // Spent bytes are zeroed so that no id can be recovered from the pool later.
+  pool.fill(0, poolOffset, poolOffset + ID_BYTES);
+  poolOffset += ID_BYTES;
+  return id;
 }
 
 /**
@@ -68,9 +81,15 @@ export class InMemoryTrendLinkStore<T = unknown> implements TrendLinkStore<T> {
       throw new RangeError(`ttlMs must be a positive number; got ${ttlMs}`);
     }
     const now = this.now();
-    if (now >= this.nextSweepAt || this.entries.size >= this.maxEntries) {
+    if (now >= this.nextSweepAt) {
       this.sweepExpired(now);
       this.nextSweepAt = now + this.sweepIntervalMs;
+    }
+    if (this.entries.size >= this.maxEntries) {
+      // A full store at steady state would otherwise walk every entry on every put. Expired entries
+      // at the front go first; with one TTL for all links (the publisher's) the oldest entry is
+      // also the next to expire, so evicting it never drops a link that outlives an expired one.
+      this.dropExpiredFromFront(now);
     }
     while (this.entries.size >= this.maxEntries) {
       this.evictOldest();
@@ -102,6 +121,15 @@ export class InMemoryTrendLinkStore<T = unknown> implements TrendLinkStore<T> {
       if (entry.expiresAt <= now) {
         this.entries.delete(id);
       }
+    }
+  }
+
+  private dropExpiredFromFront(now: number): void {
+    for (const [id, entry] of this.entries) {
+      if (entry.expiresAt > now) {
+        return;
+      }
+      this.entries.delete(id);
     }
   }
 

@@ -113,15 +113,17 @@ export function buildTrendView(assessment: TrendAssessment, expiresAt: Date): Tr
     if (source === undefined || source.points.length === 0) {
       continue;
     }
-    const points = [...source.points]
-      .sort((a, b) => Date.parse(a.time) - Date.parse(b.time))
-      .map((p) => ({
-        time: p.time,
-        value: p.value,
-        uln: p.uln,
-        xUln: p.xUln,
-        ...(p.censored === undefined ? {} : { censored: p.censored }),
-      }));
+    // Each time is parsed once, not once per comparison: this runs on every card-producing call.
+    const points = source.points
+      .map((p) => ({ point: p, ms: Date.parse(p.time) }))
+      .sort((a, b) => a.ms - b.ms)
+      .map(({ point: p }): TrendViewPoint => {
+        const view: TrendViewPoint = { time: p.time, value: p.value, uln: p.uln, xUln: p.xUln };
+        if (p.censored !== undefined) {
+          view.censored = p.censored;
+        }
+        return view;
+      });
     series.push({
       analyte,
       label: ANALYTE_LABELS[analyte],
@@ -153,19 +155,27 @@ export function fitTrendLine(
   points: readonly TrendViewPoint[],
   slopePctPer30d: number | null,
 ): [TrendViewFitPoint, TrendViewFitPoint] | null {
-  const positive = points.filter((p) => p.xUln > 0 && Number.isFinite(Date.parse(p.time)));
-  if (slopePctPer30d === null || positive.length < 2 || slopePctPer30d <= -100) {
+  if (slopePctPer30d === null || slopePctPer30d <= -100) {
+    return null;
+  }
+  const positive: { time: string; ms: number; xUln: number }[] = [];
+  for (const p of points) {
+    const ms = Date.parse(p.time);
+    if (p.xUln > 0 && Number.isFinite(ms)) {
+      positive.push({ time: p.time, ms, xUln: p.xUln });
+    }
+  }
+  if (positive.length < 2) {
     return null;
   }
   const perDay = Math.log(1 + slopePctPer30d / 100) / 30;
-  const t0 = Date.parse(positive[0].time);
-  const days = (p: TrendViewPoint): number => (Date.parse(p.time) - t0) / DAY_MS;
-  const intercept = median(positive.map((p) => Math.log(p.xUln) - perDay * days(p)));
   const first = positive[0];
   const last = positive[positive.length - 1];
+  const days = (ms: number): number => (ms - first.ms) / DAY_MS;
+  const intercept = median(positive.map((p) => Math.log(p.xUln) - perDay * days(p.ms)));
   return [
-    { time: first.time, xUln: Math.exp(intercept + perDay * days(first)) },
-    { time: last.time, xUln: Math.exp(intercept + perDay * days(last)) },
+    { time: first.time, xUln: Math.exp(intercept + perDay * days(first.ms)) },
+    { time: last.time, xUln: Math.exp(intercept + perDay * days(last.ms)) },
   ];
 }
 
