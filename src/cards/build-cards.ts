@@ -8,7 +8,7 @@ import type {
   Recommendation,
 } from '../rules/apply-rules.js';
 import type { PatientContext } from '../rules/patient-context.js';
-import { SUMMARY_LIMIT, slotsOf, type CardKindContent } from './content-schema.js';
+import { SUMMARY_LIMIT, splitTemplate, type CardKindContent } from './content-schema.js';
 import {
   describeDirection,
   displayUnit,
@@ -215,9 +215,11 @@ function assembleCard(
 
 /** Replaces each `{{slot}}`; a slot without a value becomes empty and the spacing is tidied. */
 export function fill(template: string, slots: Record<string, string>): string {
-  let out = template;
-  for (const slot of slotsOf(template)) {
-    out = out.replace(new RegExp(`\\{\\{\\s*${slot}\\s*\\}\\}`), slots[slot] ?? '');
+  const parts = compileTemplate(template);
+  let out = parts[0] ?? '';
+  // Odd indexes hold slot names, even ones the text between them; values are inserted verbatim.
+  for (let i = 1; i < parts.length; i += 2) {
+    out += (slots[parts[i] ?? ''] ?? '') + (parts[i + 1] ?? '');
   }
   return out
     .split('\n')
@@ -225,6 +227,23 @@ export function fill(template: string, slots: Record<string, string>): string {
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
+}
+
+// The templates are the reviewed content, a few dozen strings fixed at load, so each is split once
+// and reused; the bound only matters if a caller passes ever-new templates.
+const COMPILED_LIMIT = 512;
+const compiled = new Map<string, readonly string[]>();
+
+function compileTemplate(template: string): readonly string[] {
+  let parts = compiled.get(template);
+  if (parts === undefined) {
+    parts = splitTemplate(template);
+    if (compiled.size >= COMPILED_LIMIT) {
+      compiled.clear();
+    }
+    compiled.set(template, parts);
+  }
+  return parts;
 }
 
 function summarySlotsOf(assessment: Assessment): Record<string, string> {

@@ -92,6 +92,11 @@ export function slotsOf(template: string): string[] {
   return [...template.matchAll(SLOT_PATTERN)].map((match) => match[1] ?? '');
 }
 
+/** `[text, slot, text, slot, …, text]`: the template cut at its `{{slot}}`s, names at odd indexes. */
+export function splitTemplate(template: string): string[] {
+  return template.split(new RegExp(SLOT_PATTERN.source));
+}
+
 function templateSchema(allowed: readonly string[]) {
   return z
     .string()
