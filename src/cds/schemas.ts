@@ -299,6 +299,30 @@ export function stripEmpty(value: unknown): unknown {
 }
 
 /**
+ * `stripEmpty` over a service's result in one pass, except that `cards` always stays (`[]` means
+ * "no advice"); a `cards` member that is not a list becomes `[]`. Non-objects are left for the
+ * response schema to reject.
+ */
+export function stripResponse(result: unknown): unknown {
+  if (!isRecord(result)) {
+    return result;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(result)) {
+    if (key === 'cards') {
+      out.cards = Array.isArray(member) ? stripEmpty(member) : [];
+      continue;
+    }
+    const stripped = stripEmpty(member);
+    if (!isEmpty(stripped)) {
+      out[key] = stripped;
+    }
+  }
+  out.cards ??= [];
+  return out;
+}
+
+/**
  * The JSON a CDS client receives: `cards` is always present (an empty list means "no advice"),
  * everything else empty is dropped.
  */

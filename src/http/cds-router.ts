@@ -6,11 +6,11 @@ import {
   FeedbackSchema,
   HookContextSchemas,
   stripEmpty,
-  toSpecJson,
+  stripResponse,
   type CdsRequest,
+  type CdsResponse,
 } from '../cds/schemas.js';
 import type { CdsService, TrendLinkPublisher } from '../cds/service.js';
-import { isRecord } from '../fhir/guards.js';
 import type { FhirCallEvent, FhirCallStats, FhirGatewayFactory } from '../fhir/gateway.js';
 import { gatherPrefetch } from '../fhir/gather.js';
 import type { FeedbackStore } from '../stores/feedback-store.js';
@@ -174,16 +174,16 @@ function parseRequest(body: unknown, service: CdsService): CdsRequest {
   return request;
 }
 
-/** Strips empty optionals, then proves the result is a valid CDS Hooks response. */
+/**
+ * Strips empty optionals, then proves the result is a valid CDS Hooks response. One stripping pass
+ * suffices: the schema has no defaults or transforms, so what it returns has no empties either.
+ */
 function checkedResponse(
   serviceId: string,
   result: unknown,
   onInvalid: CdsRouterDeps['onInvalidResponse'],
-): Record<string, unknown> {
-  // `cards` is the one member that stays even when empty: `[]` means "no advice".
-  const cards = isRecord(result) && Array.isArray(result.cards) ? stripEmpty(result.cards) : [];
-  const stripped = isRecord(result) ? { ...toRecord(stripEmpty(result)), cards } : result;
-  const parsed = CdsResponseSchema.safeParse(stripped);
+): CdsResponse {
+  const parsed = CdsResponseSchema.safeParse(stripResponse(result));
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
       (issue) => `${formatIssuePath(issue.path) || '(response)'}: ${issue.message}`,
@@ -191,11 +191,7 @@ function checkedResponse(
     onInvalid?.(serviceId, problems);
     throw new CdsError('INVALID_RESPONSE', `Service '${serviceId}' built an invalid response`);
   }
-  return toSpecJson(parsed.data);
-}
-
-function toRecord(value: unknown): Record<string, unknown> {
-  return isRecord(value) ? value : {};
+  return parsed.data;
 }
 
 /** Fails at start-up, not at the first call, when a service definition cannot work. */
