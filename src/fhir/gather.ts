@@ -12,8 +12,12 @@ import {
 export interface GatherOptions {
   timeoutMs: number;
   maxPages: number;
-  /** Shared by every FHIR call of this hook invocation. */
-  deadline?: AbortSignal;
+  /**
+   * Overall deadline shared by every FHIR call of this hook invocation. It is started only when a
+   * key must be fetched: with full prefetch, a timer per call would live on for the whole deadline
+   * after the response, thousands of them under load, for nothing.
+   */
+  deadlineMs?: number;
   onFhirCall?: (event: FhirCallEvent) => void;
   retryDelayMs?: () => number;
 }
@@ -62,7 +66,9 @@ export async function gatherPrefetch(
     ...(request.fhirAuthorization === undefined
       ? {}
       : { accessToken: request.fhirAuthorization.access_token }),
-    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    ...(options.deadlineMs === undefined
+      ? {}
+      : { deadline: AbortSignal.timeout(options.deadlineMs) }),
     ...(options.onFhirCall === undefined ? {} : { onFhirCall: options.onFhirCall }),
     ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
   };

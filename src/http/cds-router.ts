@@ -89,7 +89,7 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
       const data = await gatherPrefetch(service, request, deps.gatewayFactory, {
         timeoutMs: deps.fhirTimeoutMs,
         maxPages: deps.fhirMaxPages,
-        deadline: AbortSignal.timeout(deps.hookDeadlineMs),
+        deadlineMs: deps.hookDeadlineMs,
         onFhirCall: (event) => {
           stats.calls += 1;
           stats.totalMs += event.durationMs;
