@@ -49,7 +49,12 @@ export function renderSeriesTable(assessment: Assessment): string {
   for (const analyte of columns) {
     for (const point of assessment.series[analyte].points) {
       const date = formatDate(point.time);
-      rows.set(date, { ...rows.get(date), [analyte]: point });
+      const row = rows.get(date);
+      if (row === undefined) {
+        rows.set(date, { [analyte]: point });
+      } else {
+        row[analyte] = point;
+      }
     }
   }
   const dates = [...rows.keys()].sort();

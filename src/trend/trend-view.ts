@@ -8,13 +8,12 @@ const AnalyteSchema = z.enum(['ALP', 'AST', 'ALT', 'GGT', 'TBIL', 'DBIL']);
 const DirectionSchema = z.enum(['rising', 'falling', 'stable', 'insufficient']);
 const PatternClassSchema = z.enum(['cholestatic', 'mixed', 'hepatocellular']);
 
+// Exactly the members of TrendViewPoint: the parsed copy of each point is what the view stores.
 const LabPointSchema = z.object({
   time: z.string(),
   value: z.number(),
-  unit: z.string(),
   censored: z.enum(['<', '<=', '>', '>=']).optional(),
   uln: z.number().positive(),
-  ulnSource: z.enum(['reference-range', 'default-sex-specific', 'default-unisex']),
   xUln: z.number(),
 });
 
@@ -114,16 +113,10 @@ export function buildTrendView(assessment: TrendAssessment, expiresAt: Date): Tr
       continue;
     }
     // Each time is parsed once, not once per comparison: this runs on every card-producing call.
-    const points = source.points
-      .map((p) => ({ point: p, ms: Date.parse(p.time) }))
+    const points: TrendViewPoint[] = source.points
+      .map((point) => ({ point, ms: Date.parse(point.time) }))
       .sort((a, b) => a.ms - b.ms)
-      .map(({ point: p }): TrendViewPoint => {
-        const view: TrendViewPoint = { time: p.time, value: p.value, uln: p.uln, xUln: p.xUln };
-        if (p.censored !== undefined) {
-          view.censored = p.censored;
-        }
-        return view;
-      });
+      .map(({ point }) => point);
     series.push({
       analyte,
       label: ANALYTE_LABELS[analyte],
