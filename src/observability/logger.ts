@@ -186,12 +186,14 @@ export function createHttpLogger(options: HttpLoggerOptions): RequestHandler {
       if (!access.isLevelEnabled(level)) {
         return;
       }
-      const route = matchCdsRoute(path);
+      // Scrubbed before the service id is cut out of it: a cut token no longer looks like one.
+      const safePath = scrubSecrets(path);
+      const route = matchCdsRoute(safePath);
       const fhir = readFhirStats(res.locals.fhirStats);
       access[level](
         {
           reqId: id,
-          req: { method: req.method, path: scrubSecrets(path) },
+          req: { method: req.method, path: safePath },
           res: { statusCode: status },
           durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
           service: route === undefined ? undefined : scrubSecrets(route.service),

@@ -99,6 +99,24 @@ describe('request logging', () => {
     });
   });
 
+  it('When a caller puts a token in the URL path, the completion line carries the path without it', async () => {
+    const sink = captureLog();
+    const app = express();
+    app.use(createHttpLogger({ logger: createLogger({ level: 'info', destination: sink }) }));
+    app.post('/cds-services/:id', (_req, res) => {
+      res.status(404).json({});
+    });
+
+    await request(app).post(`/cds-services/${BEARER_JWT}`).send({}).expect(404);
+
+    expect(sink.text()).not.toContain('signature-part');
+    expect(sink.lines()[0]).toMatchObject({
+      req: { path: '/cds-services/[Redacted]' },
+      service: '[Redacted]',
+      res: { statusCode: 404 },
+    });
+  });
+
   it('When the caller sends no or a malformed X-Request-Id, a fresh UUID is used and returned', async () => {
     const sink = captureLog();
     const app = express();
