@@ -59,6 +59,15 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
         now,
         lookbackDays,
       });
+      if (isSubsetted(data.labs)) {
+        // The newest results came back, older ones did not: the card must say so, not hide it.
+        assessment.dataQuality.push({
+          code: 'incomplete-search',
+          message:
+            'The laboratory search was cut short (more result pages than the service follows): ' +
+            'older results in the look-back window may be missing.',
+        });
+      }
       const context = readPatientContext(
         {
           conditions: resourcesOf(data, 'conditions', 'Condition'),
@@ -111,6 +120,11 @@ async function publishTrendLink(
   } catch {
     return undefined;
   }
+}
+
+/** A search result the FHIR server or the gateway marked as incomplete (FHIR's SUBSETTED tag). */
+function isSubsetted(value: fhir4.Resource | null | undefined): boolean {
+  return (value?.meta?.tag ?? []).some((tag) => tag.code === 'SUBSETTED');
 }
 
 function readPatientId(context: Record<string, unknown>): string | undefined {

@@ -111,7 +111,13 @@ export interface ExcludedResult {
 }
 
 export interface DataQualityNote {
-  code: 'excluded-results' | 'stale-latest' | 'too-few-points' | 'no-data' | 'mixed-methods';
+  code:
+    | 'excluded-results'
+    | 'stale-latest'
+    | 'too-few-points'
+    | 'no-data'
+    | 'mixed-methods'
+    | 'incomplete-search';
   message: string;
   analyte?: Analyte;
 }

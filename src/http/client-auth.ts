@@ -92,7 +92,7 @@ export interface ClientAuthOptions {
   replayCache: ReplayCache;
   clockToleranceSec?: number;
   now?: () => Date;
-  /** Used when the request carries no pino-http child logger. */
+  /** Used when the request carries no request logger. */
   logger?: Logger;
 }
 

@@ -220,6 +220,41 @@ describe('the liver-trends handler', () => {
     expect(cards[0]!.links?.[0]?.url).toBe('https://cds.example.org/trends/xyz');
   });
 
+  it('When the laboratory search came back cut short (SUBSETTED), the card says older results may be missing', async () => {
+    const data = buildScenarioPrefetch(findScenario('classic-shift'));
+    const labs = data.labs as fhir4.Bundle;
+    const request = {
+      hook: 'patient-view',
+      hookInstance: '2f0ab1c3-6b7d-4c9a-9a53-5d4f0ce1f004',
+      context: { patientId: 'pat-1', userId: 'Practitioner/example' },
+    };
+    const complete = await service.handle({ request, data, now: SCENARIO_NOW, lookbackDays: 180 });
+    const truncated = await service.handle({
+      request,
+      data: {
+        ...data,
+        labs: {
+          ...labs,
+          meta: {
+            tag: [
+              {
+                system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
+                code: 'SUBSETTED',
+              },
+            ],
+          },
+        },
+      },
+      now: SCENARIO_NOW,
+      lookbackDays: 180,
+    });
+
+    expect(complete.cards[0]!.detail).not.toContain('cut short');
+    expect(truncated.cards[0]!.detail).toContain(
+      'The laboratory search was cut short (more result pages than the service follows)',
+    );
+  });
+
   it('When no card fires, publishes nothing', async () => {
     const published: unknown[] = [];
     const { cards } = await service.handle({
