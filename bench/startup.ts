@@ -1,10 +1,11 @@
 // Cold start and memory: spawn the built service (`node dist/src/main.js`, embedded FHIR server
 // off), time it to the first 200 from /healthz, warm it up with patient-view calls, read its RSS.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { services } from '../hooks/index.js';
+import { spawnService } from '../scripts/spawn-service.js';
 import { judge, readRssMb, runLoad } from './support.js';
 import type { Figure } from './support.js';
 import { buildWorkloadBody } from './workload.js';
@@ -62,27 +63,16 @@ const WARMUP_REQUESTS = 1000;
 export async function benchStartup(warmupSec: number): Promise<Figure[]> {
   const build = ensureBuilt();
   const started = performance.now();
-  const child = spawn(process.execPath, [ENTRY], {
+  const { child, listening } = spawnService({
+    command: process.execPath,
+    args: [ENTRY],
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      EMBEDDED_FHIR: 'false',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let port: number | undefined;
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-    const match = /listening on [^\s]*:(\d+)/.exec(output);
-    if (match?.[1] !== undefined) {
-      port = Number(match[1]);
-    }
-  });
-  child.stderr.resume();
+  listening.then(
+    (listeningPort) => (port = listeningPort),
+    () => undefined,
+  );
   try {
     const coldMs = await waitForHealth(() => port, started);
     const idleRss = readRssMb(child.pid ?? 0);

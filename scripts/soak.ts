@@ -7,12 +7,12 @@
 // The service is `node dist/src/main.js` when built, else `tsx src/main.ts`; the embedded FHIR
 // server is off so memory is the service's own.
 
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { buildWorkloadBody } from '../bench/workload.js';
+import { spawnService } from './spawn-service.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLE_EVERY_MS = 15_000;
@@ -29,29 +29,8 @@ async function startService(): Promise<{ url: string; pid: number; stop: () => P
   const [command, args] = existsSync(built)
     ? [process.execPath, [built]]
     : [`${ROOT}node_modules/.bin/tsx`, [`${ROOT}src/main.ts`]];
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      EMBEDDED_FHIR: 'false',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      text += chunk;
-      const match = /listening on [^\s]*:(\d+)/.exec(text);
-      if (match?.[1] !== undefined) {
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`service exited with ${String(code)}`)));
-  });
-  child.stdout.resume();
+  const { child, listening } = spawnService({ command, args, cwd: ROOT, stderr: 'inherit' });
+  const port = await listening;
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid ?? 0,

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { spawnService, type ServiceProcess } from '../../../scripts/spawn-service.js';
 import { buildPatientViewBody } from './hook-fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -25,29 +24,13 @@ async function startSlowFhir(): Promise<{ url: string; hits: () => number; serve
   return { url: `http://127.0.0.1:${port}/fhir`, hits: () => hits, server };
 }
 
-function startService(): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
-  const child = spawn(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}src/main.ts`], {
+async function startService(): Promise<{ child: ServiceProcess; url: string }> {
+  const { child, listening } = spawnService({
+    command: `${ROOT}node_modules/.bin/tsx`,
+    args: [`${ROOT}src/main.ts`],
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      EMBEDDED_FHIR: 'false',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    },
   });
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      text += chunk;
-      const match = /listening on [^\s]*:(\d+)/.exec(text);
-      if (match?.[1] !== undefined) {
-        resolve({ child, url: `http://127.0.0.1:${match[1]}` });
-      }
-    });
-    child.stderr.resume();
-    child.once('exit', (code) => reject(new Error(`service exited early with ${String(code)}`)));
-  });
+  return { child, url: `http://127.0.0.1:${await listening}` };
 }
 
 describe('the service process on SIGTERM', () => {
