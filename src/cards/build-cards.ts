@@ -69,17 +69,13 @@ function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: B
               : ` Direct share ${Math.round(findings.bilirubin.directFraction * 100)} %.`
           }`
         : '',
-    seriesTable: renderSeriesTable(assessment),
-    slopes: renderSlopes(assessment),
-    rRatio: renderRRatio(assessment),
+    ...evidenceSlots(assessment),
     deRitis: findings.deRitis?.atLeastOne
       ? `AST/ALT ${findings.deRitis.value.toFixed(2)}. ${phrases.deRitisAtLeastOne}`
       : '',
     contextNote: describeContext(input.context),
     differential: renderDifferential(recommendation, content),
     pitfalls: recommendation.pitfalls.map((id) => `- ${phrases.pitfalls[id].text}`).join('\n'),
-    dataQuality: renderDataQuality(assessment),
-    lookbackDays: String(assessment.lookbackDays),
   };
   return assembleCard(content, recommendation.tier, input, {
     summarySlots: summarySlotsOf(assessment),
@@ -87,6 +83,17 @@ function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: B
     suggestions: buildSuggestions(content, recommendation, input),
     extraLinks: [],
   });
+}
+
+/** The slots every assessment-based card shows as its evidence: series, slopes, R and data quality. */
+function evidenceSlots(assessment: Assessment): Record<string, string> {
+  return {
+    seriesTable: renderSeriesTable(assessment),
+    slopes: renderSlopes(assessment),
+    rRatio: renderRRatio(assessment),
+    dataQuality: renderDataQuality(assessment),
+    lookbackDays: String(assessment.lookbackDays),
+  };
 }
 
 function buildNonHepaticCard(recommendation: NonHepaticAlpRecommendation, input: BuildCardsInput) {
@@ -103,11 +110,7 @@ function buildNonHepaticCard(recommendation: NonHepaticAlpRecommendation, input:
       nonHepatic.length === 0
         ? ''
         : `${content.phrases.boneContext} ${unique(nonHepatic.map((c) => c.label)).join('; ')}.`,
-    seriesTable: renderSeriesTable(assessment),
-    slopes: renderSlopes(assessment),
-    rRatio: renderRRatio(assessment),
-    dataQuality: renderDataQuality(assessment),
-    lookbackDays: String(assessment.lookbackDays),
+    ...evidenceSlots(assessment),
   };
   return assembleCard(content, recommendation.tier, input, {
     summarySlots: summarySlotsOf(assessment),
