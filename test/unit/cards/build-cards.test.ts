@@ -1,12 +1,11 @@
 import { CardSchema } from '../../../src/cds/schemas.js';
 import { buildCards, fill, TREND_LINK_LABEL } from '../../../src/cards/build-cards.js';
 import { loadCardContent } from '../../../src/cards/load-content.js';
-import { assess } from '../../../src/engine/assess.js';
 import { applyRules } from '../../../src/rules/apply-rules.js';
-import { readPatientContext } from '../../../src/rules/patient-context.js';
 import { createLiverTrendsService } from '../../../hooks/liver-trends.js';
 import {
   SCENARIO_NOW,
+  assessScenario,
   buildScenarioPrefetch,
   findScenario,
   type Scenario,
@@ -17,23 +16,7 @@ const content = loadCardContent();
 const LOWERCASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function cardsFor(scenario: Scenario, trendLinkUrl?: string) {
-  const assessment = assess({
-    observations: scenario.observations,
-    patient: scenario.patient,
-    now: SCENARIO_NOW,
-    lookbackDays: 180,
-  });
-  const context = readPatientContext(
-    {
-      conditions: scenario.conditions,
-      medicationRequests: scenario.medicationRequests,
-      medications: [],
-      imaging: scenario.imaging,
-      now: SCENARIO_NOW,
-      lookbackDays: 180,
-    },
-    content,
-  );
+  const { assessment, context } = assessScenario(scenario, content);
   return buildCards({
     recommendations: applyRules(assessment, context),
     assessment,

@@ -1,5 +1,4 @@
 import { loadCardContent } from '../../../src/cards/load-content.js';
-import { assess } from '../../../src/engine/assess.js';
 import type {
   Analyte,
   AnalyteSeries,
@@ -12,8 +11,8 @@ import {
   type CholestaticShiftRecommendation,
   type Recommendation,
 } from '../../../src/rules/apply-rules.js';
-import { readPatientContext, type PatientContext } from '../../../src/rules/patient-context.js';
-import { SCENARIOS, SCENARIO_NOW, type Scenario } from '../../fixtures/scenarios.js';
+import type { PatientContext } from '../../../src/rules/patient-context.js';
+import { SCENARIOS, assessScenario, type Scenario } from '../../fixtures/scenarios.js';
 
 const content = loadCardContent();
 
@@ -414,23 +413,7 @@ describe('applyRules', () => {
 
 describe('applyRules over the scenario table', () => {
   function mainFor(scenario: Scenario): CholestaticShiftRecommendation {
-    const assessment = assess({
-      observations: scenario.observations,
-      patient: scenario.patient,
-      now: SCENARIO_NOW,
-      lookbackDays: 180,
-    });
-    const context = readPatientContext(
-      {
-        conditions: scenario.conditions,
-        medicationRequests: scenario.medicationRequests,
-        medications: [],
-        imaging: scenario.imaging,
-        now: SCENARIO_NOW,
-        lookbackDays: 180,
-      },
-      content,
-    );
+    const { assessment, context } = assessScenario(scenario, content);
     return mainCard(applyRules(assessment, context));
   }
 
