@@ -1,6 +1,5 @@
 import { ANALYTE_LIST } from '../terminology/analytes.js';
 import type { Analyte, AnalyteSeries, DataQualityNote, ExcludedResult } from './types.js';
-import { parseFhirDateTime } from './instant.js';
 
 /** A latest result older than this is flagged: the picture may have moved on since. */
 export const STALE_AFTER_DAYS = 30;
@@ -65,7 +64,7 @@ export function buildDataQuality(
     }
     const s = series[analyte];
     if (s.latest !== null) {
-      const ageDays = (now.getTime() - parseFhirDateTime(s.latest.time)) / DAY_MS;
+      const ageDays = (now.getTime() - s.latest.timeMs) / DAY_MS;
       if (ageDays > STALE_AFTER_DAYS) {
         notes.push({
           code: 'stale-latest',

@@ -1,5 +1,4 @@
 import type { LabPoint } from './types.js';
-import { parseFhirDateTime } from './instant.js';
 
 /**
  * Two results count as drawn together when their specimen times are at most 24 h apart: panels are
@@ -49,13 +48,13 @@ export function pairPoints(
   if (exactB.length === 0) {
     return [];
   }
-  const timesB = exactB.map((p) => parseFhirDateTime(p.time));
+  const timesB = exactB.map((p) => p.timeMs);
   const pairs: PointPair[] = [];
   for (const pointA of a) {
     if (pointA.censored !== undefined) {
       continue;
     }
-    const timeA = parseFhirDateTime(pointA.time);
+    const timeA = pointA.timeMs;
     const index = findNearest(timesB, timeA);
     const timeB = timesB[index];
     if (Math.abs(timeB - timeA) <= toleranceMs) {

@@ -53,6 +53,7 @@ function toLabPoint(reading: Reading, context: SeriesContext): LabPoint {
     observationId: reading.observationId,
     loinc: reading.loinc,
     time: formatInstant(reading.timeMs),
+    timeMs: reading.timeMs,
     value: reading.value,
     unit: ANALYTES[reading.analyte].canonicalUnit,
     uln,

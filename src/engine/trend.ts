@@ -1,6 +1,5 @@
 import type { BiologicalVariation } from '../terminology/analytes.js';
 import type { Direction, LabPoint, Trend } from './types.js';
-import { parseFhirDateTime } from './instant.js';
 
 const DAY_MS = 86_400_000;
 
@@ -148,7 +147,7 @@ export function computeTrend(
   }
   const first = used[0];
   const last = used[used.length - 1];
-  const times = used.map((p) => parseFhirDateTime(p.time));
+  const times = used.map((p) => p.timeMs);
   const spanDays = (times[times.length - 1] - times[0]) / DAY_MS;
   const changePct = (last.value / first.value - 1) * 100;
   const changeExceedsRcv = changePct > rcv.upPct || changePct < rcv.downPct;

@@ -14,6 +14,8 @@ export interface LabPoint {
   loinc: string;
   /** ISO 8601 instant the specimen was taken (effective[x], else issued). */
   time: string;
+  /** `time` in epoch milliseconds, so that consumers compare and subtract without parsing it again. */
+  timeMs: number;
   /** Value in the analyte's canonical unit (U/L for enzymes, umol/L for bilirubin). */
   value: number;
   unit: string;

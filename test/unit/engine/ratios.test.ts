@@ -39,6 +39,7 @@ describe('pairing results drawn together', () => {
     observationId: id,
     loinc: '1742-6',
     time: new Date(base + offsetMs).toISOString(),
+    timeMs: base + offsetMs,
     value: 50,
     unit: 'U/L',
     uln: 25,

@@ -16,6 +16,7 @@ function point(day: number, value: number, censored?: LabPoint['censored']): Lab
     observationId: `p${day}`,
     loinc: '6768-6',
     time: new Date(T0 + day * DAY_MS).toISOString(),
+    timeMs: T0 + day * DAY_MS,
     value,
     unit: 'U/L',
     uln: 100,

@@ -376,6 +376,7 @@ describe('applyRules', () => {
         observationId: `${analyte.toLowerCase()}-${index}`,
         loinc: 'x',
         time: new Date(Date.UTC(2026, 0, 1 + index)).toISOString(),
+        timeMs: Date.UTC(2026, 0, 1 + index),
         value: 100,
         unit: 'U/L',
         uln: 50,
