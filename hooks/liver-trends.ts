@@ -2,6 +2,7 @@ import type { CdsService, HookInvocation, PrefetchData } from '../src/cds/servic
 import { buildCards } from '../src/cards/build-cards.js';
 import { loadCardContent, type CardContent } from '../src/cards/load-content.js';
 import { assess } from '../src/engine/assess.js';
+import type { Assessment } from '../src/engine/types.js';
 import { isBundle, isRecord } from '../src/fhir/guards.js';
 import { applyRules } from '../src/rules/apply-rules.js';
 import { ABDOMINAL_ULTRASOUND_CODES, readPatientContext } from '../src/rules/patient-context.js';
@@ -110,7 +111,7 @@ export const liverTrendsService: CdsService = createLiverTrendsService();
  */
 async function publishTrendLink(
   invocation: HookInvocation,
-  assessment: unknown,
+  assessment: Assessment,
 ): Promise<string | undefined> {
   if (invocation.trendLinks === undefined) {
     return undefined;

@@ -1,3 +1,4 @@
+import type { Assessment } from '../engine/types.js';
 import type { Card, CdsRequest } from './schemas.js';
 
 /**
@@ -16,9 +17,9 @@ export interface CdsServiceDefinition {
 /** One prefetch key's data after gathering: a resource, a Bundle, or null for "nothing there". */
 export type PrefetchData = Record<string, fhir4.Resource | null>;
 
-/** Stores a short-lived view of an analysis and returns the absolute URL that shows it. */
+/** Stores a short-lived snapshot of an analysis and returns the absolute URL of the page that shows it. */
 export interface TrendLinkPublisher {
-  publish(payload: unknown): Promise<string>;
+  publish(assessment: Assessment): Promise<string>;
 }
 
 export interface HookInvocation {

@@ -1,9 +1,11 @@
 import type { TrendLinkPublisher } from '../cds/service.js';
 import type { TrendLinkStore } from '../stores/trend-link-store.js';
-import { buildTrendView, TrendAssessmentSchema, type TrendView } from './trend-view.js';
+import type { Assessment } from '../engine/types.js';
+import { encodeTrendSnapshot, takeTrendSnapshot } from './trend-snapshot.js';
 
 export interface TrendLinkPublisherOptions {
-  store: TrendLinkStore<TrendView>;
+  /** Holds snapshots as JSON text (see trend-snapshot.ts). */
+  store: TrendLinkStore<string>;
   /** Public origin of the service (PUBLIC_BASE_URL); a function when it is only known after listen. */
   publicBaseUrl: string | (() => string);
   ttlMs: number;
@@ -20,18 +22,10 @@ export const TRENDS_PATH = '/trends';
 export function createTrendLinkPublisher(options: TrendLinkPublisherOptions): TrendLinkPublisher {
   const now = options.now ?? (() => new Date());
   return {
-    async publish(payload: unknown): Promise<string> {
-      const parsed = TrendAssessmentSchema.safeParse(payload);
-      if (!parsed.success) {
-        throw new TypeError(
-          `trend link payload is not an Assessment: ${parsed.error.issues
-            .slice(0, 3)
-            .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-            .join('; ')}`,
-        );
-      }
+    async publish(assessment: Assessment): Promise<string> {
       const expiresAt = new Date(now().getTime() + options.ttlMs);
-      const id = await options.store.put(buildTrendView(parsed.data, expiresAt), options.ttlMs);
+      const snapshot = encodeTrendSnapshot(takeTrendSnapshot(assessment, expiresAt));
+      const id = await options.store.put(snapshot, options.ttlMs);
       return `${resolveBaseUrl(options.publicBaseUrl)}${TRENDS_PATH}/${id}`;
     },
   };

@@ -1,57 +1,7 @@
-import { z } from 'zod';
+import type { Analyte } from '../engine/types.js';
+import type { TrendSnapshot } from './trend-snapshot.js';
 
-// The trend page shows a reduced copy of the engine's Assessment: the series and the few findings it
-// charts, without the patient id or Observation ids, so the link cache holds as little as possible.
-// The publisher receives `unknown` (the CdsService contract), hence a schema rather than a cast.
-
-const AnalyteSchema = z.enum(['ALP', 'AST', 'ALT', 'GGT', 'TBIL', 'DBIL']);
-const DirectionSchema = z.enum(['rising', 'falling', 'stable', 'insufficient']);
-const PatternClassSchema = z.enum(['cholestatic', 'mixed', 'hepatocellular']);
-
-// Exactly the members of TrendViewPoint: the parsed copy of each point is what the view stores.
-const LabPointSchema = z.object({
-  time: z.string(),
-  value: z.number(),
-  censored: z.enum(['<', '<=', '>', '>=']).optional(),
-  uln: z.number().positive(),
-  xUln: z.number(),
-});
-
-const SeriesSchema = z.object({
-  analyte: AnalyteSchema,
-  unit: z.string(),
-  points: z.array(LabPointSchema),
-  trend: z.object({
-    direction: DirectionSchema,
-    method: z.enum(['theil-sen', 'two-point', 'none']),
-    slopePctPer30d: z.number().nullable(),
-    changePct: z.number().nullable(),
-  }),
-});
-
-const RRatioSchema = z.object({
-  value: z.number(),
-  patternClass: PatternClassSchema,
-  time: z.string(),
-});
-
-/** The parts of `Assessment` (src/engine/types.ts) the trend page reads. */
-export const TrendAssessmentSchema = z.object({
-  evaluatedAt: z.string(),
-  lookbackDays: z.number(),
-  series: z.partialRecord(AnalyteSchema, SeriesSchema),
-  findings: z.object({
-    divergence: z.object({ present: z.boolean() }),
-    rRatio: z.object({ first: RRatioSchema.nullable(), last: RRatioSchema.nullable() }),
-    severity: z
-      .object({ tier: z.enum(['below-5x', '5-10x', 'above-10x']), alpXUln: z.number() })
-      .nullable(),
-  }),
-  dataQuality: z.array(z.object({ code: z.string(), message: z.string() })).default([]),
-});
-
-export type TrendAssessment = z.infer<typeof TrendAssessmentSchema>;
-export type Analyte = z.infer<typeof AnalyteSchema>;
+// The trend page's model, built from a stored snapshot when the page is requested.
 
 export interface TrendViewPoint {
   time: string;
@@ -66,7 +16,7 @@ export interface TrendViewSeries {
   label: string;
   unit: string;
   points: TrendViewPoint[];
-  direction: z.infer<typeof DirectionSchema>;
+  direction: TrendSnapshot['series'][number]['direction'];
   slopePctPer30d: number | null;
   changePct: number | null;
   /** Ends of the fitted Theil–Sen line in ×ULN; null when the engine fitted no slope. */
@@ -82,16 +32,13 @@ export interface TrendView {
   evaluatedAt: string;
   lookbackDays: number;
   series: TrendViewSeries[];
-  rRatio: { first: z.infer<typeof RRatioSchema> | null; last: z.infer<typeof RRatioSchema> | null };
-  severity: TrendAssessment['findings']['severity'];
+  rRatio: TrendSnapshot['rRatio'];
+  severity: TrendSnapshot['severity'];
   divergence: boolean;
   notes: string[];
   /** When the link stops working (ISO instant); shown so the reader knows the page is a snapshot. */
   expiresAt: string;
 }
-
-/** Chart and table order: the divergence first, then the confirmatory tests. */
-export const CHARTED_ANALYTES: readonly Analyte[] = ['ALP', 'AST', 'ALT', 'GGT', 'TBIL', 'DBIL'];
 
 export const ANALYTE_LABELS: Record<Analyte, string> = {
   ALP: 'ALP',
@@ -104,39 +51,44 @@ export const ANALYTE_LABELS: Record<Analyte, string> = {
 
 const DAY_MS = 86_400_000;
 
-/** Builds the page model; the Assessment must already have passed `TrendAssessmentSchema`. */
-export function buildTrendView(assessment: TrendAssessment, expiresAt: Date): TrendView {
-  const series: TrendViewSeries[] = [];
-  for (const analyte of CHARTED_ANALYTES) {
-    const source = assessment.series[analyte];
-    if (source === undefined || source.points.length === 0) {
-      continue;
-    }
-    // Each time is parsed once, not once per comparison: this runs on every card-producing call.
-    const points: TrendViewPoint[] = source.points
-      .map((point) => ({ point, ms: Date.parse(point.time) }))
-      .sort((a, b) => a.ms - b.ms)
-      .map(({ point }) => point);
-    series.push({
-      analyte,
-      label: ANALYTE_LABELS[analyte],
+export function buildTrendView(snapshot: TrendSnapshot): TrendView {
+  const series = snapshot.series.map((source): TrendViewSeries => {
+    const order = source.timeMs
+      .map((_, i) => i)
+      .sort((a, b) => source.timeMs[a] - source.timeMs[b]);
+    const points = order.map((i): TrendViewPoint => {
+      const point: TrendViewPoint = {
+        time: new Date(source.timeMs[i]).toISOString(),
+        value: source.value[i],
+        uln: source.uln[i],
+        xUln: source.value[i] / source.uln[i],
+      };
+      const censored = source.censored?.[i];
+      if (censored !== undefined && censored !== null) {
+        point.censored = censored;
+      }
+      return point;
+    });
+    return {
+      analyte: source.analyte,
+      label: ANALYTE_LABELS[source.analyte],
       unit: source.unit,
       points,
-      direction: source.trend.direction,
-      slopePctPer30d: source.trend.slopePctPer30d,
-      changePct: source.trend.changePct,
-      fitted: fitTrendLine(points, source.trend.slopePctPer30d),
-    });
-  }
+      direction: source.direction,
+      slopePctPer30d: source.slopePctPer30d,
+      changePct: source.changePct,
+      fitted: fitTrendLine(points, source.slopePctPer30d),
+    };
+  });
   return {
-    evaluatedAt: assessment.evaluatedAt,
-    lookbackDays: assessment.lookbackDays,
+    evaluatedAt: snapshot.evaluatedAt,
+    lookbackDays: snapshot.lookbackDays,
     series,
-    rRatio: assessment.findings.rRatio,
-    severity: assessment.findings.severity,
-    divergence: assessment.findings.divergence.present,
-    notes: assessment.dataQuality.map((note) => note.message),
-    expiresAt: expiresAt.toISOString(),
+    rRatio: snapshot.rRatio,
+    severity: snapshot.severity,
+    divergence: snapshot.divergence,
+    notes: snapshot.notes,
+    expiresAt: snapshot.expiresAt,
   };
 }
 

@@ -7,7 +7,6 @@ import { InMemoryTrendLinkStore, type TrendLinkStore } from '../stores/trend-lin
 import { ASSETS_PATH, createAssetsRouter } from './assets-router.js';
 import { createTrendLinkPublisher, TRENDS_PATH } from './publisher.js';
 import { createTrendRouter } from './trend-router.js';
-import type { TrendView } from './trend-view.js';
 
 /**
  * About 4–17 kB per stored view (6 draws of five analytes to 30 draws of six), so the default bound
@@ -23,7 +22,7 @@ export interface UiMountsOptions {
   trendLinkTtlSeconds: number;
   /** Serve the demo EHR at `/` (only with the embedded FHIR server and its demo patients). */
   demo: boolean;
-  store?: TrendLinkStore<TrendView>;
+  store?: TrendLinkStore<string>;
 }
 
 export interface UiMounts {
@@ -37,7 +36,7 @@ export interface UiMounts {
 export function createUiMounts(options: UiMountsOptions): UiMounts {
   const store =
     options.store ??
-    new InMemoryTrendLinkStore<TrendView>({ maxEntries: DEFAULT_TREND_LINK_MAX_ENTRIES });
+    new InMemoryTrendLinkStore<string>({ maxEntries: DEFAULT_TREND_LINK_MAX_ENTRIES });
   const trendLinks = createTrendLinkPublisher({
     store,
     publicBaseUrl: options.publicBaseUrl,

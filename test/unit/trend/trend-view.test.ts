@@ -1,19 +1,19 @@
 import { createTrendLinkPublisher } from '../../../src/trend/publisher.js';
 import { InMemoryTrendLinkStore } from '../../../src/stores/trend-link-store.js';
 import {
-  buildTrendView,
-  fitTrendLine,
-  TrendAssessmentSchema,
-  type TrendView,
-} from '../../../src/trend/trend-view.js';
+  decodeTrendSnapshot,
+  encodeTrendSnapshot,
+  takeTrendSnapshot,
+} from '../../../src/trend/trend-snapshot.js';
+import { buildTrendView, fitTrendLine } from '../../../src/trend/trend-view.js';
 import { buildAssessment, buildClassicShiftAssessment } from '../../browser/fixtures/assessment.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 
-describe('buildTrendView', () => {
+describe('takeTrendSnapshot and buildTrendView', () => {
   it('When the engine saw the classic shift, charts every analyte with results and none without', () => {
     const assessment = buildClassicShiftAssessment(NOW);
-    const view = buildTrendView(TrendAssessmentSchema.parse(assessment), NOW);
+    const view = buildTrendView(takeTrendSnapshot(assessment, NOW));
     expect(view.series.map((s) => s.analyte)).toEqual(['ALP', 'AST', 'ALT', 'GGT', 'TBIL']);
     expect(view.rRatio.first?.patternClass).toBe('hepatocellular');
     expect(view.rRatio.last?.patternClass).toBe('cholestatic');
@@ -22,17 +22,68 @@ describe('buildTrendView', () => {
 
   it('When it copies the assessment for the link cache, leaves out the patient id and Observation ids', () => {
     const assessment = buildClassicShiftAssessment(NOW);
-    const json = JSON.stringify(buildTrendView(TrendAssessmentSchema.parse(assessment), NOW));
-    expect(json).not.toContain('fixture-patient');
-    expect(json).not.toContain('obs-alp-0');
+    const text = encodeTrendSnapshot(takeTrendSnapshot(assessment, NOW));
+    expect(text).not.toContain('fixture-patient');
+    expect(text).not.toContain('obs-alp-0');
+  });
+
+  it('When the snapshot goes through the store as text, the page shows the values, ULNs and times the engine reported', () => {
+    const assessment = buildClassicShiftAssessment(NOW);
+    const decoded = decodeTrendSnapshot(encodeTrendSnapshot(takeTrendSnapshot(assessment, NOW)));
+    expect(decoded).toBeDefined();
+    const alp = buildTrendView(decoded ?? takeTrendSnapshot(assessment, NOW)).series[0];
+    expect(alp.points).toEqual(
+      assessment.series.ALP.points.map((p) => ({
+        time: p.time,
+        value: p.value,
+        uln: p.uln,
+        xUln: p.xUln,
+      })),
+    );
   });
 
   it('When points arrive newest first, orders them by time for the chart and table', () => {
     const assessment = buildClassicShiftAssessment(NOW);
     assessment.series.ALP.points.reverse();
-    const view = buildTrendView(TrendAssessmentSchema.parse(assessment), NOW);
+    const view = buildTrendView(takeTrendSnapshot(assessment, NOW));
     const times = view.series[0].points.map((p) => Date.parse(p.time));
     expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('When one result was reported with a comparator, only that point is marked censored', () => {
+    const assessment = buildClassicShiftAssessment(NOW);
+    assessment.series.AST.points[1].censored = '<';
+    const snapshot = takeTrendSnapshot(assessment, NOW);
+    expect(snapshot.series.find((s) => s.analyte === 'ALP')?.censored).toBeUndefined();
+    const ast = buildTrendView(snapshot).series.find((s) => s.analyte === 'AST');
+    expect(ast?.points.map((p) => p.censored)).toEqual(
+      assessment.series.AST.points.map((_, i) => (i === 1 ? '<' : undefined)),
+    );
+  });
+});
+
+describe('decodeTrendSnapshot', () => {
+  it.each([
+    ['text that is not JSON', '{"version":1,'],
+    ['another version', JSON.stringify({ version: 2 })],
+    [
+      'columns of different lengths',
+      (() => {
+        const snapshot = takeTrendSnapshot(buildClassicShiftAssessment(NOW), NOW);
+        snapshot.series[0].value.pop();
+        return encodeTrendSnapshot(snapshot);
+      })(),
+    ],
+    [
+      'a time no Date can hold',
+      (() => {
+        const snapshot = takeTrendSnapshot(buildClassicShiftAssessment(NOW), NOW);
+        snapshot.series[0].timeMs[0] = 9e15;
+        return encodeTrendSnapshot(snapshot);
+      })(),
+    ],
+  ])('When the stored text is %s, reads nothing', (_case, text) => {
+    expect(decodeTrendSnapshot(text)).toBeUndefined();
   });
 });
 
@@ -51,10 +102,10 @@ describe('fitTrendLine', () => {
 
   it('When the engine fitted no slope, draws no line', () => {
     const view = buildTrendView(
-      TrendAssessmentSchema.parse(
+      takeTrendSnapshot(
         buildAssessment({ now: NOW, daysAgo: [20, 10], values: { ALP: [200, 240] } }),
+        NOW,
       ),
-      NOW,
     );
     expect(view.series[0].fitted).toBeNull();
   });
@@ -62,7 +113,7 @@ describe('fitTrendLine', () => {
 
 describe('createTrendLinkPublisher', () => {
   it('When a card publishes an assessment, returns a URL under PUBLIC_BASE_URL with a random id and no patient id', async () => {
-    const store = new InMemoryTrendLinkStore<TrendView>({ maxEntries: 10 });
+    const store = new InMemoryTrendLinkStore<string>({ maxEntries: 10 });
     const publisher = createTrendLinkPublisher({
       store,
       publicBaseUrl: 'https://cds.example.org/',
@@ -73,15 +124,8 @@ describe('createTrendLinkPublisher', () => {
     expect(url).toMatch(/^https:\/\/cds\.example\.org\/trends\/[A-Za-z0-9_-]{32}$/);
     expect(url).not.toContain('fixture-patient');
     const stored = await store.get(url.split('/').pop() ?? '');
-    expect(stored?.expiresAt).toBe(new Date(NOW.getTime() + 900_000).toISOString());
-  });
-
-  it('When the payload is not an assessment, rejects with the offending paths', async () => {
-    const publisher = createTrendLinkPublisher({
-      store: new InMemoryTrendLinkStore<TrendView>({ maxEntries: 10 }),
-      publicBaseUrl: 'http://127.0.0.1:3000',
-      ttlMs: 1000,
-    });
-    await expect(publisher.publish({ series: 'nope' })).rejects.toThrow(/not an Assessment/);
+    expect(decodeTrendSnapshot(stored ?? '')?.expiresAt).toBe(
+      new Date(NOW.getTime() + 900_000).toISOString(),
+    );
   });
 });
