@@ -104,8 +104,11 @@ export function parseFhirDateTime(value: string | undefined): number {
   return dayMs + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 + millis;
 }
 
-const PAD2: readonly string[] = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
-const PAD3: readonly string[] = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
+const DASH = 45;
+const COLON = 58;
+const DOT = 46;
+const LETTER_T = 84;
+const LETTER_Z = 90;
 
 /** `YYYY-MM-DDThh:mm:ss.sssZ`, the same text as Date.prototype.toISOString for years 0–9999. */
 export function formatInstant(ms: number): string {
@@ -122,10 +125,39 @@ export function formatInstant(ms: number): string {
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  if (!(year >= 0 && year <= 9999)) {
+    return new Date(ms).toISOString();
+  }
   const hour = Math.floor(msOfDay / 3_600_000);
   const minute = Math.floor(msOfDay / 60_000) % 60;
   const second = Math.floor(msOfDay / 1000) % 60;
   const millis = msOfDay % 1000;
-  const yyyy = year >= 1000 && year <= 9999 ? String(year) : String(year).padStart(4, '0');
-  return `${yyyy}-${PAD2[month]}-${PAD2[day]}T${PAD2[hour]}:${PAD2[minute]}:${PAD2[second]}.${PAD3[millis]}Z`;
+  // One flat string from character codes: a template literal builds a rope of a dozen pieces first,
+  // and this runs for every result of every call.
+  return String.fromCharCode(
+    ZERO + Math.floor(year / 1000),
+    ZERO + (Math.floor(year / 100) % 10),
+    ZERO + (Math.floor(year / 10) % 10),
+    ZERO + (year % 10),
+    DASH,
+    ZERO + Math.floor(month / 10),
+    ZERO + (month % 10),
+    DASH,
+    ZERO + Math.floor(day / 10),
+    ZERO + (day % 10),
+    LETTER_T,
+    ZERO + Math.floor(hour / 10),
+    ZERO + (hour % 10),
+    COLON,
+    ZERO + Math.floor(minute / 10),
+    ZERO + (minute % 10),
+    COLON,
+    ZERO + Math.floor(second / 10),
+    ZERO + (second % 10),
+    DOT,
+    ZERO + Math.floor(millis / 100),
+    ZERO + (Math.floor(millis / 10) % 10),
+    ZERO + (millis % 10),
+    LETTER_Z,
+  );
 }

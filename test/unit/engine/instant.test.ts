@@ -14,6 +14,15 @@ describe('FHIR dateTime parsing and instant formatting', () => {
   });
 
   it.each([
+    ['the first instant of year 0', -62_167_219_200_000],
+    ['the last millisecond of year 9999', Date.UTC(9999, 11, 31, 23, 59, 59, 999)],
+    ['a year before 0', Date.UTC(-1, 5, 1)],
+    ['a year after 9999', Date.UTC(10_000, 0, 1)],
+  ])('When %s is formatted, the text equals toISOString', (_case, ms) => {
+    expect(formatInstant(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it.each([
     ['2026-05-01', Date.UTC(2026, 4, 1)],
     ['2026-05-01T10:15:30Z', Date.UTC(2026, 4, 1, 10, 15, 30)],
     ['2026-05-01T10:15:30.5Z', Date.UTC(2026, 4, 1, 10, 15, 30, 500)],
