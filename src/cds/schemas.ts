@@ -282,6 +282,32 @@ export type Feedback = z.infer<typeof FeedbackSchema>;
  * @see https://cds-hooks.hl7.org/2.0/#card-attributes ("SHALL NOT ... empty or null")
  */
 export function stripEmpty(value: unknown): unknown {
+  // Well-built cards have nothing to strip: checking first spares a copy of every response.
+  return holdsEmpty(value) ? copyWithoutEmpty(value) : value;
+}
+
+/** True when an empty optional sits anywhere below `value`. */
+function holdsEmpty(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (isEmpty(item) || holdsEmpty(item)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  if (isRecord(value)) {
+    for (const key in value) {
+      const member = value[key];
+      if (Object.hasOwn(value, key) && (isEmpty(member) || holdsEmpty(member))) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+function copyWithoutEmpty(value: unknown): unknown {
   if (Array.isArray(value)) {
     return value.map(stripEmpty).filter((item) => !isEmpty(item));
   }
@@ -342,5 +368,13 @@ function isEmpty(value: unknown): boolean {
   if (Array.isArray(value)) {
     return value.length === 0;
   }
-  return isRecord(value) && Object.keys(value).length === 0;
+  if (isRecord(value)) {
+    for (const key in value) {
+      if (Object.hasOwn(value, key)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  return false;
 }
