@@ -37,6 +37,9 @@ export function createApp(deps: AppDeps): express.Express {
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Hook answers are per-call POST responses: hashing every body for an ETag that no client
+  // revalidates is wasted work. Static assets keep theirs (serve-static sets its own).
+  app.set('etag', false);
 
   for (const middleware of deps.middleware ?? []) {
     app.use(middleware);

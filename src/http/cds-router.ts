@@ -84,6 +84,7 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
     async (req, res) => {
       const service = serviceOf(res);
       const request = parseRequest(req.body, service);
+      res.locals.hookInstance = request.hookInstance;
       const stats: FhirCallStats = { calls: 0, totalMs: 0 };
       res.locals.fhirStats = stats;
       const data = await gatherPrefetch(service, request, deps.gatewayFactory, {
@@ -105,6 +106,10 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
         ...(deps.trendLinks === undefined ? {} : { trendLinks: deps.trendLinks }),
       });
       res.json(checkedResponse(service.definition.id, result, deps.onInvalidResponse));
+      // Under load a written response can wait several turns of the event loop for 'finish', and
+      // its request with it; dropping the parsed prefetch now keeps dozens of those bundles from
+      // surviving young-generation collections into the old generation.
+      req.body = undefined;
     },
   );
 

@@ -129,8 +129,13 @@ function readFhirStats(value: unknown): FhirCallStats | undefined {
     : undefined;
 }
 
-function readHookInstance(req: IncomingMessage): string | undefined {
-  const body: unknown = 'body' in req ? req.body : undefined;
+/** From `res.locals.hookInstance` once the CDS router has read the request, else from the raw body. */
+function readHookInstance(
+  req: IncomingMessage,
+  locals: Record<string, unknown>,
+): string | undefined {
+  const body: unknown =
+    typeof locals.hookInstance === 'string' ? locals : 'body' in req ? req.body : undefined;
   if (typeof body !== 'object' || body === null) {
     return undefined;
   }
@@ -198,7 +203,7 @@ export function createHttpLogger(options: HttpLoggerOptions): RequestHandler {
           durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
           service: route === undefined ? undefined : scrubSecrets(route.service),
           feedback: route?.feedback === true ? true : undefined,
-          hookInstance: readHookInstance(req),
+          hookInstance: readHookInstance(req, res.locals),
           fhirCalls: fhir?.calls,
           fhirMs: fhir?.totalMs,
         },
