@@ -1,11 +1,10 @@
 import type { TrendLinkPublisher } from '../cds/service.js';
 import type { TrendLinkStore } from '../stores/trend-link-store.js';
 import type { Assessment } from '../engine/types.js';
-import { encodeTrendSnapshot, takeTrendSnapshot } from './trend-snapshot.js';
+import { takeTrendSnapshot, type TrendSnapshot } from './trend-snapshot.js';
 
 export interface TrendLinkPublisherOptions {
-  /** Holds snapshots as JSON text (see trend-snapshot.ts). */
-  store: TrendLinkStore<string>;
+  store: TrendLinkStore<TrendSnapshot>;
   /** Public origin of the service (PUBLIC_BASE_URL); a function when it is only known after listen. */
   publicBaseUrl: string | (() => string);
   ttlMs: number;
@@ -24,8 +23,7 @@ export function createTrendLinkPublisher(options: TrendLinkPublisherOptions): Tr
   return {
     async publish(assessment: Assessment): Promise<string> {
       const expiresAt = new Date(now().getTime() + options.ttlMs);
-      const snapshot = encodeTrendSnapshot(takeTrendSnapshot(assessment, expiresAt));
-      const id = await options.store.put(snapshot, options.ttlMs);
+      const id = await options.store.put(takeTrendSnapshot(assessment, expiresAt), options.ttlMs);
       return `${resolveBaseUrl(options.publicBaseUrl)}${TRENDS_PATH}/${id}`;
     },
   };

@@ -1,65 +1,53 @@
-import { z } from 'zod';
-import type { Analyte, Assessment } from '../engine/types.js';
+import type {
+  Analyte,
+  Assessment,
+  Direction,
+  PatternClass,
+  SeverityTier,
+} from '../engine/types.js';
 
 // What a trend link keeps of an Assessment: only what the trend page draws, each series as columns
-// of numbers, with neither the patient id nor Observation ids. Taking it is on the hook path of
-// every card-producing call, so it copies numbers and nothing else; the page model is built from it
-// only when somebody opens the link. It travels as JSON text, as a shared store would hold it, and
-// is validated again on the way out, since such a store may hold text another version wrote.
+// of numbers, with neither the patient id nor Observation ids. Taking it is on the hook path of every
+// card-producing call, so it copies numbers and nothing else (three packed number arrays per series,
+// about 2 kB for six months of fortnightly panels); the page model is built from it only when
+// somebody opens the link. It is plain data, so a shared store can hold it as JSON.
 
 /** Chart and table order: the divergence first, then the confirmatory tests. */
 export const CHARTED_ANALYTES: readonly Analyte[] = ['ALP', 'AST', 'ALT', 'GGT', 'TBIL', 'DBIL'];
 
-const AnalyteSchema = z.enum(['ALP', 'AST', 'ALT', 'GGT', 'TBIL', 'DBIL']);
-const CensorSchema = z.enum(['<', '<=', '>', '>=']);
-// ±8.64e15 ms is the range of an ECMAScript Date: anything beyond cannot be shown as a date.
-const EpochMsSchema = z.number().int().min(-8.64e15).max(8.64e15);
+type Censor = '<' | '<=' | '>' | '>=';
 
-const SnapshotSeriesSchema = z
-  .object({
-    analyte: AnalyteSchema,
-    unit: z.string(),
-    direction: z.enum(['rising', 'falling', 'stable', 'insufficient']),
-    slopePctPer30d: z.number().nullable(),
-    changePct: z.number().nullable(),
-    timeMs: z.array(EpochMsSchema),
-    value: z.array(z.number()),
-    uln: z.array(z.number().positive()),
-    /** Present only when at least one result was reported with a comparator. */
-    censored: z.array(CensorSchema.nullable()).optional(),
-  })
-  .refine(
-    (s) =>
-      s.value.length === s.timeMs.length &&
-      s.uln.length === s.timeMs.length &&
-      (s.censored === undefined || s.censored.length === s.timeMs.length),
-    { message: 'series columns differ in length' },
-  );
+export interface TrendSnapshotSeries {
+  analyte: Analyte;
+  unit: string;
+  direction: Direction;
+  slopePctPer30d: number | null;
+  changePct: number | null;
+  /** Epoch milliseconds, in the engine's (time) order. */
+  timeMs: number[];
+  value: number[];
+  uln: number[];
+  /** Present only when at least one result was reported with a comparator. */
+  censored?: (Censor | null)[];
+}
 
-const RRatioSchema = z.object({
-  value: z.number(),
-  patternClass: z.enum(['cholestatic', 'mixed', 'hepatocellular']),
-  time: z.string(),
-});
+export interface TrendSnapshotRRatio {
+  value: number;
+  patternClass: PatternClass;
+  time: string;
+}
 
-export const TrendSnapshotSchema = z.object({
-  version: z.literal(1),
-  evaluatedAt: z.string(),
-  lookbackDays: z.number(),
+export interface TrendSnapshot {
+  evaluatedAt: string;
+  lookbackDays: number;
   /** When the link stops working (ISO instant). */
-  expiresAt: z.string(),
-  divergence: z.boolean(),
-  severity: z
-    .object({ tier: z.enum(['below-5x', '5-10x', 'above-10x']), alpXUln: z.number() })
-    .nullable(),
-  rRatio: z.object({ first: RRatioSchema.nullable(), last: RRatioSchema.nullable() }),
-  notes: z.array(z.string()),
-  series: z.array(SnapshotSeriesSchema),
-});
-
-export type TrendSnapshot = z.infer<typeof TrendSnapshotSchema>;
-export type TrendSnapshotSeries = TrendSnapshot['series'][number];
-type Censor = z.infer<typeof CensorSchema>;
+  expiresAt: string;
+  divergence: boolean;
+  severity: { tier: SeverityTier; alpXUln: number } | null;
+  rRatio: { first: TrendSnapshotRRatio | null; last: TrendSnapshotRRatio | null };
+  notes: string[];
+  series: TrendSnapshotSeries[];
+}
 
 export function takeTrendSnapshot(assessment: Assessment, expiresAt: Date): TrendSnapshot {
   const series: TrendSnapshotSeries[] = [];
@@ -99,7 +87,6 @@ export function takeTrendSnapshot(assessment: Assessment, expiresAt: Date): Tren
   const ratio = (r: typeof rRatio.first) =>
     r === null ? null : { value: r.value, patternClass: r.patternClass, time: r.time };
   return {
-    version: 1,
     evaluatedAt: assessment.evaluatedAt,
     lookbackDays: assessment.lookbackDays,
     expiresAt: expiresAt.toISOString(),
@@ -109,20 +96,4 @@ export function takeTrendSnapshot(assessment: Assessment, expiresAt: Date): Tren
     notes: assessment.dataQuality.map((note) => note.message),
     series,
   };
-}
-
-export function encodeTrendSnapshot(snapshot: TrendSnapshot): string {
-  return JSON.stringify(snapshot);
-}
-
-/** The snapshot in `text`, or undefined when it is not one this version can show. */
-export function decodeTrendSnapshot(text: string): TrendSnapshot | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const result = TrendSnapshotSchema.safeParse(parsed);
-  return result.success ? result.data : undefined;
 }

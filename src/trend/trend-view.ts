@@ -1,4 +1,4 @@
-import type { Analyte } from '../engine/types.js';
+import type { Analyte, Direction } from '../engine/types.js';
 import type { TrendSnapshot } from './trend-snapshot.js';
 
 // The trend page's model, built from a stored snapshot when the page is requested.
@@ -16,7 +16,7 @@ export interface TrendViewSeries {
   label: string;
   unit: string;
   points: TrendViewPoint[];
-  direction: TrendSnapshot['series'][number]['direction'];
+  direction: Direction;
   slopePctPer30d: number | null;
   changePct: number | null;
   /** Ends of the fitted Theil–Sen line in ×ULN; null when the engine fitted no slope. */

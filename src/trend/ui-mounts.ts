@@ -7,11 +7,11 @@ import { InMemoryTrendLinkStore, type TrendLinkStore } from '../stores/trend-lin
 import { ASSETS_PATH, createAssetsRouter } from './assets-router.js';
 import { createTrendLinkPublisher, TRENDS_PATH } from './publisher.js';
 import { createTrendRouter } from './trend-router.js';
+import type { TrendSnapshot } from './trend-snapshot.js';
 
 /**
- * About 4–17 kB per stored view (6 draws of five analytes to 30 draws of six), so the default bound
- * keeps the cache in the tens of megabytes; at a 15-minute TTL it covers ~2 card-producing hook
- * calls a second.
+ * A snapshot of 13 draws of six analytes takes about 4 kB of heap, so the default bound keeps the
+ * cache near 10 MB; at a 15-minute TTL it covers ~2 card-producing hook calls a second.
  */
 export const DEFAULT_TREND_LINK_MAX_ENTRIES = 2000;
 
@@ -22,7 +22,7 @@ export interface UiMountsOptions {
   trendLinkTtlSeconds: number;
   /** Serve the demo EHR at `/` (only with the embedded FHIR server and its demo patients). */
   demo: boolean;
-  store?: TrendLinkStore<string>;
+  store?: TrendLinkStore<TrendSnapshot>;
 }
 
 export interface UiMounts {
@@ -36,7 +36,7 @@ export interface UiMounts {
 export function createUiMounts(options: UiMountsOptions): UiMounts {
   const store =
     options.store ??
-    new InMemoryTrendLinkStore<string>({ maxEntries: DEFAULT_TREND_LINK_MAX_ENTRIES });
+    new InMemoryTrendLinkStore<TrendSnapshot>({ maxEntries: DEFAULT_TREND_LINK_MAX_ENTRIES });
   const trendLinks = createTrendLinkPublisher({
     store,
     publicBaseUrl: options.publicBaseUrl,

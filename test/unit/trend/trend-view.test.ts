@@ -1,10 +1,6 @@
 import { createTrendLinkPublisher } from '../../../src/trend/publisher.js';
 import { InMemoryTrendLinkStore } from '../../../src/stores/trend-link-store.js';
-import {
-  decodeTrendSnapshot,
-  encodeTrendSnapshot,
-  takeTrendSnapshot,
-} from '../../../src/trend/trend-snapshot.js';
+import { takeTrendSnapshot, type TrendSnapshot } from '../../../src/trend/trend-snapshot.js';
 import { buildTrendView, fitTrendLine } from '../../../src/trend/trend-view.js';
 import { buildAssessment, buildClassicShiftAssessment } from '../../browser/fixtures/assessment.js';
 
@@ -22,16 +18,14 @@ describe('takeTrendSnapshot and buildTrendView', () => {
 
   it('When it copies the assessment for the link cache, leaves out the patient id and Observation ids', () => {
     const assessment = buildClassicShiftAssessment(NOW);
-    const text = encodeTrendSnapshot(takeTrendSnapshot(assessment, NOW));
+    const text = JSON.stringify(takeTrendSnapshot(assessment, NOW));
     expect(text).not.toContain('fixture-patient');
     expect(text).not.toContain('obs-alp-0');
   });
 
-  it('When the snapshot goes through the store as text, the page shows the values, ULNs and times the engine reported', () => {
+  it('When the page is built from the snapshot, it shows the values, ULNs and times the engine reported', () => {
     const assessment = buildClassicShiftAssessment(NOW);
-    const decoded = decodeTrendSnapshot(encodeTrendSnapshot(takeTrendSnapshot(assessment, NOW)));
-    expect(decoded).toBeDefined();
-    const alp = buildTrendView(decoded ?? takeTrendSnapshot(assessment, NOW)).series[0];
+    const alp = buildTrendView(takeTrendSnapshot(assessment, NOW)).series[0];
     expect(alp.points).toEqual(
       assessment.series.ALP.points.map((p) => ({
         time: p.time,
@@ -62,31 +56,6 @@ describe('takeTrendSnapshot and buildTrendView', () => {
   });
 });
 
-describe('decodeTrendSnapshot', () => {
-  it.each([
-    ['text that is not JSON', '{"version":1,'],
-    ['another version', JSON.stringify({ version: 2 })],
-    [
-      'columns of different lengths',
-      (() => {
-        const snapshot = takeTrendSnapshot(buildClassicShiftAssessment(NOW), NOW);
-        snapshot.series[0].value.pop();
-        return encodeTrendSnapshot(snapshot);
-      })(),
-    ],
-    [
-      'a time no Date can hold',
-      (() => {
-        const snapshot = takeTrendSnapshot(buildClassicShiftAssessment(NOW), NOW);
-        snapshot.series[0].timeMs[0] = 9e15;
-        return encodeTrendSnapshot(snapshot);
-      })(),
-    ],
-  ])('When the stored text is %s, reads nothing', (_case, text) => {
-    expect(decodeTrendSnapshot(text)).toBeUndefined();
-  });
-});
-
 describe('fitTrendLine', () => {
   it('When values grow exactly exponentially, the fitted ends sit on the first and last values', () => {
     const points = [0, 30, 60, 90].map((day) => ({
@@ -113,7 +82,7 @@ describe('fitTrendLine', () => {
 
 describe('createTrendLinkPublisher', () => {
   it('When a card publishes an assessment, returns a URL under PUBLIC_BASE_URL with a random id and no patient id', async () => {
-    const store = new InMemoryTrendLinkStore<string>({ maxEntries: 10 });
+    const store = new InMemoryTrendLinkStore<TrendSnapshot>({ maxEntries: 10 });
     const publisher = createTrendLinkPublisher({
       store,
       publicBaseUrl: 'https://cds.example.org/',
@@ -124,8 +93,6 @@ describe('createTrendLinkPublisher', () => {
     expect(url).toMatch(/^https:\/\/cds\.example\.org\/trends\/[A-Za-z0-9_-]{32}$/);
     expect(url).not.toContain('fixture-patient');
     const stored = await store.get(url.split('/').pop() ?? '');
-    expect(decodeTrendSnapshot(stored ?? '')?.expiresAt).toBe(
-      new Date(NOW.getTime() + 900_000).toISOString(),
-    );
+    expect(stored?.expiresAt).toBe(new Date(NOW.getTime() + 900_000).toISOString());
   });
 });
