@@ -1,4 +1,4 @@
-import { ANALYTES, findAnalyteCode } from '../terminology/analytes.js';
+import { ANALYTES, findAnalyteCode, type AnalyteCode } from '../terminology/analytes.js';
 import { LOINC } from '../terminology/systems.js';
 import { parseFhirDateTime } from './instant.js';
 import { applyFactor, readQuantityUnit, resolveUnit } from './units.js';
@@ -52,7 +52,7 @@ function readTimeMs(obs: fhir4.Observation): number {
   return Number.isNaN(ms) ? parseFhirDateTime(obs.issued) : ms;
 }
 
-function findLoinc(obs: fhir4.Observation): { loinc: string; analyte: Analyte } | null {
+function findLoinc(obs: fhir4.Observation): AnalyteCode | null {
   // Read defensively: the engine may be handed loosely validated resources.
   const codings = obs.code?.coding;
   if (!Array.isArray(codings)) {
@@ -62,7 +62,7 @@ function findLoinc(obs: fhir4.Observation): { loinc: string; analyte: Analyte } 
     if (coding?.system === LOINC && typeof coding.code === 'string') {
       const row = findAnalyteCode(coding.code);
       if (row !== undefined) {
-        return { loinc: row.loinc, analyte: row.analyte };
+        return row;
       }
     }
   }
