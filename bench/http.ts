@@ -13,6 +13,7 @@ import { assembleService } from '../src/assemble-service.js';
 import { loadConfig } from '../src/config.js';
 import { judge, listenOnLoopback, median, runLoad } from './support.js';
 import type { Figure, LoadResult } from './support.js';
+import type { CdsService } from '../src/cds/service.js';
 import { buildWorkloadBody } from './workload.js';
 
 const CONNECTIONS = 32;
@@ -20,15 +21,29 @@ const FHIR_DELAY_MS = 100;
 const SAMPLES = 15;
 
 /** The app exactly as `src/main.ts` assembles it, trend-link publisher included. */
-async function buildServiceApp(now: Date) {
+async function buildServiceApp(now: Date, served: readonly CdsService[] = services) {
   const config = loadConfig({ EMBEDDED_FHIR: 'false', LOG_LEVEL: 'info' });
   // Log lines are serialised as in production, then dropped instead of written to a terminal.
   const { app } = await assembleService(config, {
     logDestination: { write: () => undefined },
     processMetrics: false,
     now: () => now,
+    services: served,
   });
   return app;
+}
+
+/**
+ * The same service with its first answer stored and replayed: every layer around the analysis
+ * (logging, metrics, headers, validation of request and response, the card JSON on the wire) still
+ * runs, the analysis does not. Its throughput is the ceiling the protocol stack alone sets.
+ */
+function replayFirstAnswer(service: CdsService): CdsService {
+  let answer: ReturnType<CdsService['handle']> | undefined;
+  return {
+    definition: service.definition,
+    handle: (invocation) => (answer ??= service.handle(invocation)),
+  };
 }
 
 function buildBareApp() {
@@ -54,17 +69,27 @@ function medianOf(results: LoadResult[], pick: (r: LoadResult) => number): numbe
   return median(results.map(pick));
 }
 
+type Endpoint = 'hook' | 'stack' | 'bare';
+
 export async function benchThroughput(durationSec: number): Promise<Figure[]> {
   const now = new Date();
-  const serviceName = services[0]?.definition.id ?? '(none)';
-  const service = await listenOnLoopback(await buildServiceApp(now));
+  const service = services[0];
+  if (service === undefined) {
+    throw new Error('hooks/index.ts defines no service');
+  }
+  const serviceName = service.definition.id;
+  const full = await listenOnLoopback(await buildServiceApp(now));
+  const stack = await listenOnLoopback(await buildServiceApp(now, [replayFirstAnswer(service)]));
   const bare = await listenOnLoopback(buildBareApp());
   const body = JSON.stringify(buildWorkloadBody({ now }));
-  const hookUrl = `${service.url}/cds-services/${serviceName}`;
-  const bareUrl = `${bare.url}/bare`;
-  const roundSec = Math.max(1, Math.round(durationSec / 2));
+  const urls: Record<Endpoint, string> = {
+    hook: `${full.url}/cds-services/${serviceName}`,
+    stack: `${stack.url}/cds-services/${serviceName}`,
+    bare: `${bare.url}/bare`,
+  };
+  const roundSec = Math.max(1, Math.floor(durationSec / 2));
   try {
-    const probe = await fetch(hookUrl, {
+    const probe = await fetch(urls.hook, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body,
@@ -73,83 +98,105 @@ export async function benchThroughput(durationSec: number): Promise<Figure[]> {
     console.log(
       `throughput: service '${serviceName}' from hooks/index.ts, full prefetch ` +
         `(${Math.round(body.length / 1024)} KiB body), answers ${probe.status} with ${cards} card(s); ` +
-        `${ROUNDS} alternating rounds of ${roundSec} s per endpoint`,
+        `${ROUNDS} rounds of ${roundSec} s per endpoint, in rotating order`,
     );
 
     // The hook path has far more code for the JIT to settle than the bare endpoint.
-    await runLoad({ url: hookUrl, body, connections: CONNECTIONS, durationSec: 3 });
-    await runLoad({ url: bareUrl, body, connections: CONNECTIONS, durationSec: 1 });
-    const hookRounds: LoadResult[] = [];
-    const bareRounds: LoadResult[] = [];
+    await runLoad({ url: urls.hook, body, connections: CONNECTIONS, durationSec: 3 });
+    await runLoad({ url: urls.stack, body, connections: CONNECTIONS, durationSec: 2 });
+    await runLoad({ url: urls.bare, body, connections: CONNECTIONS, durationSec: 1 });
+    const rounds: Record<Endpoint, LoadResult[]> = { hook: [], stack: [], bare: [] };
     const ratios: number[] = [];
+    const stackRatios: number[] = [];
+    const endpoints: Endpoint[] = ['hook', 'stack', 'bare'];
     for (let round = 0; round < ROUNDS; round += 1) {
-      // Which endpoint goes first alternates too, so neither always meets the warmer machine.
-      const order = round % 2 === 0 ? ['hook', 'bare'] : ['bare', 'hook'];
+      // The order rotates, so that no endpoint always meets the machine at the same moment.
+      const order = endpoints.map((_, i) => endpoints[(i + round) % endpoints.length] ?? 'bare');
       for (const which of order) {
-        const result = await runLoad({
-          url: which === 'hook' ? hookUrl : bareUrl,
-          body,
-          connections: CONNECTIONS,
-          durationSec: roundSec,
-        });
-        (which === 'hook' ? hookRounds : bareRounds).push(result);
+        rounds[which].push(
+          await runLoad({
+            url: urls[which],
+            body,
+            connections: CONNECTIONS,
+            durationSec: roundSec,
+          }),
+        );
       }
-      const hook = hookRounds[round];
-      const base = bareRounds[round];
-      ratios.push(
-        hook !== undefined && base !== undefined ? hook.requestsPerSec / base.requestsPerSec : 0,
-      );
+      const [hook, replay, base] = endpoints.map((which) => rounds[which][round]);
+      const baseRate = base?.requestsPerSec ?? Number.NaN;
+      ratios.push((hook?.requestsPerSec ?? 0) / baseRate);
+      stackRatios.push((replay?.requestsPerSec ?? 0) / baseRate);
       console.log(
-        `  round ${round + 1}: patient-view ${describeLoad(hook)}; bare ${describeLoad(base)}; ` +
-          `ratio ${(ratios[round] ?? 0).toFixed(2)}`,
+        `  round ${round + 1}: patient-view ${describeLoad(hook)}; stored answer ` +
+          `${describeLoad(replay)}; bare ${describeLoad(base)}`,
       );
     }
     // One connection: the service's own latency without queueing behind 31 other requests.
-    const single = await runLoad({
-      url: hookUrl,
-      body,
-      connections: 1,
-      durationSec: Math.min(3, durationSec),
-    });
+    const oneConn = Math.min(3, durationSec);
+    const single = await runLoad({ url: urls.hook, body, connections: 1, durationSec: oneConn });
     const singleBare = await runLoad({
-      url: bareUrl,
+      url: urls.bare,
       body,
       connections: 1,
-      durationSec: Math.min(3, durationSec),
+      durationSec: oneConn,
     });
-    const failures = hookRounds.reduce((n, r) => n + r.errors + r.non2xx, 0);
-    console.log(`  patient-view errors and non-2xx answers over all rounds: ${failures}`);
+    const failures = [...rounds.hook, ...rounds.stack].reduce((n, r) => n + r.errors + r.non2xx, 0);
+    console.log(`  errors and non-2xx answers of the service over all rounds: ${failures}`);
 
     const ratio = median(ratios);
-    const hookP99 = medianOf(hookRounds, (r) => r.p99);
+    const hookP99 = medianOf(rounds.hook, (r) => r.p99);
+    const spread = (values: number[]) =>
+      `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)})`;
+    const rate = (which: Endpoint) =>
+      `${Math.round(medianOf(rounds[which], (r) => r.requestsPerSec))} req/s`;
+    const latency = (which: Endpoint) =>
+      `${medianOf(rounds[which], (r) => r.p50)} / ${medianOf(rounds[which], (r) => r.p99)} ms`;
     return [
       {
         measure: `patient-view throughput (${CONNECTIONS} conns, median of ${ROUNDS} x ${roundSec} s)`,
-        value: `${Math.round(medianOf(hookRounds, (r) => r.requestsPerSec))} req/s`,
+        value: rate('hook'),
         goal: '-',
         verdict: judge(failures === 0),
       },
       {
+        measure: 'same service replaying a stored answer (no analysis)',
+        value: rate('stack'),
+        goal: '-',
+        verdict: 'n/a',
+      },
+      {
         measure: 'bare express JSON endpoint throughput',
-        value: `${Math.round(medianOf(bareRounds, (r) => r.requestsPerSec))} req/s`,
+        value: rate('bare'),
         goal: '-',
         verdict: 'n/a',
       },
       {
         measure: 'throughput ratio patient-view / bare (median of rounds)',
-        value: `${ratio.toFixed(2)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`,
+        value: spread(ratios),
         goal: '>= 0.6',
         verdict: judge(ratio >= 0.6),
       },
       {
+        measure: 'throughput ratio stored answer / bare (the stack alone)',
+        value: spread(stackRatios),
+        goal: '-',
+        verdict: 'n/a',
+      },
+      {
         measure: `patient-view latency p50 / p99 (${CONNECTIONS} conns)`,
-        value: `${medianOf(hookRounds, (r) => r.p50)} / ${hookP99} ms`,
+        value: `${medianOf(rounds.hook, (r) => r.p50)} / ${hookP99} ms`,
         goal: 'p99 < 25 ms',
         verdict: judge(hookP99 < 25),
       },
       {
+        measure: `stored answer latency p50 / p99 (${CONNECTIONS} conns)`,
+        value: latency('stack'),
+        goal: '-',
+        verdict: 'n/a',
+      },
+      {
         measure: `bare express latency p50 / p99 (${CONNECTIONS} conns)`,
-        value: `${medianOf(bareRounds, (r) => r.p50)} / ${medianOf(bareRounds, (r) => r.p99)} ms`,
+        value: latency('bare'),
         goal: '-',
         verdict: 'n/a',
       },
@@ -167,7 +214,8 @@ export async function benchThroughput(durationSec: number): Promise<Figure[]> {
       },
     ];
   } finally {
-    await service.close();
+    await full.close();
+    await stack.close();
     await bare.close();
   }
 }

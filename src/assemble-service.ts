@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { DestinationStream, Logger } from 'pino';
-import { services } from '../hooks/index.js';
+import { services as defaultServices } from '../hooks/index.js';
+import type { CdsService } from './cds/service.js';
 import { createApp, type AppDeps } from './app.js';
 import type { Config } from './config.js';
 import { createOperations } from './observability/operations.js';
@@ -14,6 +15,8 @@ export interface AssembleServiceOptions {
   processMetrics?: boolean;
   /** Clock for hook invocations; the wall clock when absent. */
   now?: () => Date;
+  /** The CDS services to serve; those of `hooks/index.ts` when absent. */
+  services?: readonly CdsService[];
 }
 
 export interface AssembledService {
@@ -32,6 +35,7 @@ export async function assembleService(
   config: Config,
   options: AssembleServiceOptions = {},
 ): Promise<AssembledService> {
+  const services = options.services ?? defaultServices;
   // Logs, metrics, security headers and CDS client authentication (open when no clients file).
   const ops = createOperations(config, {
     serviceIds: services.map((s) => s.definition.id),
