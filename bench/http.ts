@@ -1,19 +1,18 @@
 // HTTP benchmarks on loopback:
 // 1. patient-view with full prefetch through the whole app (logging, metrics, headers, validation,
-//    engine, rules, cards, trend-link publishing, response check) against a bare express endpoint in the same process
-//    that only parses the same JSON body and answers `{"cards":[]}`;
+//    engine, rules, cards, trend-link publishing, response check), the same app replaying a stored
+//    answer, and a bare express endpoint that only parses the same JSON body, all three in one server
+//    process of their own (bench/throughput-servers.ts);
 // 2. the fetch path: no prefetch, every key fetched from a FHIR server that adds 100 ms to each
 //    response, against the latency of one request to that server.
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import express from 'express';
 import { services } from '../hooks/index.js';
 import { assembleService } from '../src/assemble-service.js';
 import { loadConfig } from '../src/config.js';
 import { judge, listenOnLoopback, median, runLoad } from './support.js';
 import type { Figure, LoadResult } from './support.js';
-import type { CdsService } from '../src/cds/service.js';
 import { buildWorkloadBody } from './workload.js';
 
 const CONNECTIONS = 32;
@@ -21,35 +20,13 @@ const FHIR_DELAY_MS = 100;
 const SAMPLES = 15;
 
 /** The app exactly as `src/main.ts` assembles it, trend-link publisher included. */
-async function buildServiceApp(now: Date, served: readonly CdsService[] = services) {
+async function buildServiceApp(now: Date) {
   const config = loadConfig({ EMBEDDED_FHIR: 'false', LOG_LEVEL: 'info' });
   // Log lines are serialised as in production, then dropped instead of written to a terminal.
   const { app } = await assembleService(config, {
     logDestination: { write: () => undefined },
     processMetrics: false,
     now: () => now,
-    services: served,
-  });
-  return app;
-}
-
-/**
- * The same service with its first answer stored and replayed: every layer around the analysis
- * (logging, metrics, headers, validation of request and response, the card JSON on the wire) still
- * runs, the analysis does not. Its throughput is the ceiling the protocol stack alone sets.
- */
-function replayFirstAnswer(service: CdsService): CdsService {
-  let answer: ReturnType<CdsService['handle']> | undefined;
-  return {
-    definition: service.definition,
-    handle: (invocation) => (answer ??= service.handle(invocation)),
-  };
-}
-
-function buildBareApp() {
-  const app = express();
-  app.post('/bare', express.json({ limit: '1mb' }), (_req, res) => {
-    res.json({ cards: [] });
   });
   return app;
 }
@@ -71,21 +48,55 @@ function medianOf(results: LoadResult[], pick: (r: LoadResult) => number): numbe
 
 type Endpoint = 'hook' | 'stack' | 'bare';
 
+const WARM_UP_MAX_SEC = 20;
+
+/**
+ * Load in one-second steps until throughput stops rising (two steps within 5 % of each other): the
+ * hook path climbs from about a third of its speed to its steady state over some 8 000 calls while
+ * the JIT optimises its many functions, and a service runs at its steady state, not at its first
+ * seconds.
+ */
+async function warmUp(url: string, body: string): Promise<string> {
+  const rates: number[] = [];
+  while (rates.length < WARM_UP_MAX_SEC) {
+    const { requestsPerSec } = await runLoad({
+      url,
+      body,
+      connections: CONNECTIONS,
+      durationSec: 1,
+    });
+    rates.push(requestsPerSec);
+    const previous = rates.at(-2);
+    if (
+      rates.length >= 3 &&
+      previous !== undefined &&
+      Math.abs(requestsPerSec / previous - 1) < 0.05
+    ) {
+      break;
+    }
+  }
+  return `${rates.length} s, ${rates.map((r) => Math.round(r)).join(' → ')} req/s`;
+}
+
 export async function benchThroughput(durationSec: number): Promise<Figure[]> {
   const now = new Date();
-  const service = services[0];
-  if (service === undefined) {
-    throw new Error('hooks/index.ts defines no service');
-  }
-  const serviceName = service.definition.id;
-  const full = await listenOnLoopback(await buildServiceApp(now));
-  const stack = await listenOnLoopback(await buildServiceApp(now, [replayFirstAnswer(service)]));
-  const bare = await listenOnLoopback(buildBareApp());
+  const serviceName = services[0]?.definition.id ?? '(none)';
+  const at = ['--now', now.toISOString()];
+  const servers = await startBenchServer('./throughput-servers.ts', [
+    ...at,
+    '--serve',
+    'hook,bare',
+  ]);
+  const stackServer = await startBenchServer('./throughput-servers.ts', [
+    ...at,
+    '--serve',
+    'stack',
+  ]);
   const body = JSON.stringify(buildWorkloadBody({ now }));
   const urls: Record<Endpoint, string> = {
-    hook: `${full.url}/cds-services/${serviceName}`,
-    stack: `${stack.url}/cds-services/${serviceName}`,
-    bare: `${bare.url}/bare`,
+    hook: servers.info.hook ?? '',
+    stack: stackServer.info.stack ?? '',
+    bare: servers.info.bare ?? '',
   };
   const roundSec = Math.max(1, Math.floor(durationSec / 2));
   try {
@@ -96,15 +107,15 @@ export async function benchThroughput(durationSec: number): Promise<Figure[]> {
     });
     const cards = ((await probe.json()) as { cards?: unknown[] }).cards?.length ?? 0;
     console.log(
-      `throughput: service '${serviceName}' from hooks/index.ts, full prefetch ` +
+      `throughput: service '${serviceName}' from hooks/index.ts in server processes of their own, full prefetch ` +
         `(${Math.round(body.length / 1024)} KiB body), answers ${probe.status} with ${cards} card(s); ` +
         `${ROUNDS} rounds of ${roundSec} s per endpoint, in rotating order`,
     );
 
-    // The hook path has far more code for the JIT to settle than the bare endpoint.
-    await runLoad({ url: urls.hook, body, connections: CONNECTIONS, durationSec: 3 });
-    await runLoad({ url: urls.stack, body, connections: CONNECTIONS, durationSec: 2 });
-    await runLoad({ url: urls.bare, body, connections: CONNECTIONS, durationSec: 1 });
+    for (const which of ['hook', 'stack', 'bare'] as const) {
+      const warm = await warmUp(urls[which], body);
+      console.log(`  warm-up ${which}: ${warm}`);
+    }
     const rounds: Record<Endpoint, LoadResult[]> = { hook: [], stack: [], bare: [] };
     const ratios: number[] = [];
     const stackRatios: number[] = [];
@@ -214,10 +225,49 @@ export async function benchThroughput(durationSec: number): Promise<Figure[]> {
       },
     ];
   } finally {
-    await full.close();
-    await stack.close();
-    await bare.close();
+    await servers.close();
+    await stackServer.close();
   }
+}
+
+interface BenchServer {
+  /** The string fields of the first line the script printed. */
+  info: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Starts a bench/*.ts server script in its own process and waits for its first JSON line. */
+async function startBenchServer(scriptName: string, args: string[]): Promise<BenchServer> {
+  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+  const script = fileURLToPath(new URL(scriptName, import.meta.url));
+  const child = spawn(tsx, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk;
+      const newline = text.indexOf('\n');
+      if (newline >= 0) {
+        resolve(text.slice(0, newline));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${scriptName} exited with ${String(code)}`)));
+  });
+  const parsed: unknown = JSON.parse(first);
+  const info: Record<string, string> = {};
+  if (typeof parsed === 'object' && parsed !== null) {
+    for (const [key, value] of Object.entries(parsed)) {
+      if (typeof value === 'string') {
+        info[key] = value;
+      }
+    }
+  }
+  return {
+    info,
+    close: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
 }
 
 interface SlowFhirServer {
@@ -228,45 +278,23 @@ interface SlowFhirServer {
   close(): Promise<void>;
 }
 
-/** Starts bench/slow-fhir-server.ts in its own process and waits for its first line. */
 async function startSlowFhirServer(stub: boolean): Promise<SlowFhirServer> {
-  const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-  const script = fileURLToPath(new URL('./slow-fhir-server.ts', import.meta.url));
-  const args = [script, '--delay', String(FHIR_DELAY_MS), ...(stub ? ['--stub'] : [])];
-  const child = spawn(tsx, args, {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const first = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      text += chunk;
-      const newline = text.indexOf('\n');
-      if (newline >= 0) {
-        resolve(text.slice(0, newline));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`slow FHIR server exited with ${String(code)}`)));
-  });
-  const info: unknown = JSON.parse(first);
-  const field = (key: string): string => {
-    const value: unknown =
-      typeof info === 'object' && info !== null ? Reflect.get(info, key) : undefined;
-    return typeof value === 'string' ? value : '';
-  };
-  const url = field('url');
+  const server = await startBenchServer('./slow-fhir-server.ts', [
+    '--delay',
+    String(FHIR_DELAY_MS),
+    ...(stub ? ['--stub'] : []),
+  ]);
+  const url = server.info.url ?? '';
   return {
     url,
-    patientId: field('patientId'),
-    kind: field('kind'),
+    patientId: server.info.patientId ?? '',
+    kind: server.info.kind ?? '',
     starts: async () => {
       const res = await fetch(new URL('/__starts', url));
       const list: unknown = await res.json();
       return Array.isArray(list) ? list.filter((t): t is number => typeof t === 'number') : [];
     },
-    close: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
+    close: () => server.close(),
   };
 }
 
