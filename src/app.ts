@@ -1,5 +1,4 @@
 import express, { type RequestHandler } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { CdsService, TrendLinkPublisher } from './cds/service.js';
 import type { Config } from './config.js';
@@ -54,9 +53,9 @@ export function createApp(deps: AppDeps): express.Express {
     });
   });
 
-  // CSP stays off here: these routes only ever return JSON, and mounted pages set their own.
-  const cdsHelmet = helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: false });
-  app.use('/cds-services', cdsHelmet, createCors());
+  // Security headers come with the operations middleware (`deps.middleware`) for every route; a
+  // second helmet pass here only repeated them. CORS is the JSON API's own.
+  app.use('/cds-services', createCors());
   app.use(
     createCdsRouter({
       services: deps.services,
