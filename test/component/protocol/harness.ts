@@ -13,6 +13,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   service?: RecordingService;
   authenticate?: RequestHandler;
+  /** Run before everything else, as the operations middleware would. */
+  middleware?: RequestHandler[];
 }
 
 export interface TestApp {
@@ -51,6 +53,7 @@ export function buildTestApp(options: TestAppOptions = {}): TestApp {
     onFhirCall: (event) => fhirCalls.push(event),
     fhirRetryDelayMs: () => 0,
     ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
+    ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
   };
   return { app: createApp(deps), service, feedbackStore, fhirCalls, logLines };
 }

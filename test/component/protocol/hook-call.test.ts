@@ -97,6 +97,26 @@ describe('POST /cds-services/{id}', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/""|\[\]|\{\}|null/);
   });
 
+  test('When the answer is written, the parsed prefetch is released before the response finishes, and no ETag is computed', async () => {
+    let bodyAtFinish: unknown = 'not seen';
+    const watchFinish: RequestHandler = (req, res, next) => {
+      res.on('finish', () => {
+        bodyAtFinish = req.body;
+      });
+      next();
+    };
+    const { app } = buildTestApp({ middleware: [watchFinish] });
+
+    const res = await request(app)
+      .post(HOOK_URL)
+      .send(buildCdsRequest({ prefetch: FULL_PREFETCH }))
+      .expect(200);
+
+    expect(res.body.cards.length).toBeGreaterThan(0);
+    expect(res.headers.etag).toBeUndefined();
+    expect(bodyAtFinish).toBeUndefined();
+  });
+
   test('When the service has no advice, answers 200 with an empty card list', async () => {
     const service = buildTestService({ buildCards: () => [] });
     const { app } = buildTestApp({ service });
