@@ -75,61 +75,50 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
     res.json(discovery);
   });
 
-  router.post(
-    '/cds-services/:id',
-    findService,
-    authenticate,
-    requireJson,
-    parseJson,
-    async (req, res) => {
-      const service = serviceOf(res);
-      const request = parseRequest(req.body, service);
-      res.locals.hookInstance = request.hookInstance;
-      const stats: FhirCallStats = { calls: 0, totalMs: 0 };
-      res.locals.fhirStats = stats;
-      const data = await gatherPrefetch(service, request, deps.gatewayFactory, {
-        timeoutMs: deps.fhirTimeoutMs,
-        maxPages: deps.fhirMaxPages,
-        deadlineMs: deps.hookDeadlineMs,
-        onFhirCall: (event) => {
-          stats.calls += 1;
-          stats.totalMs += event.durationMs;
-          deps.onFhirCall?.(event);
-        },
-        ...(deps.retryDelayMs === undefined ? {} : { retryDelayMs: deps.retryDelayMs }),
-      });
-      const result = await service.handle({
-        request,
-        data,
-        now: deps.now(),
-        lookbackDays: deps.lookbackDays,
-        ...(deps.trendLinks === undefined ? {} : { trendLinks: deps.trendLinks }),
-      });
-      res.json(checkedResponse(service.definition.id, result, deps.onInvalidResponse));
-      // Under load a written response can wait several turns of the event loop for 'finish', and
-      // its request with it; dropping the parsed prefetch now keeps dozens of those bundles from
-      // surviving young-generation collections into the old generation.
-      req.body = undefined;
-    },
-  );
+  // Hook and feedback calls are admitted alike: a known service, an authenticated client, a JSON body.
+  const admitCall = [findService, authenticate, requireJson, parseJson];
 
-  router.post(
-    '/cds-services/:id/feedback',
-    findService,
-    authenticate,
-    requireJson,
-    parseJson,
-    async (req, res) => {
-      const service = serviceOf(res);
-      const parsed = FeedbackSchema.safeParse(req.body);
-      if (!parsed.success) {
-        throw invalidRequestFrom(parsed.error, '', 'feedback body');
-      }
-      await deps.feedbackStore.save(service.definition.id, parsed.data.feedback, deps.now());
-      // The spec defines no response body; a count lets the client see what was recorded.
-      res.status(200).json({ received: parsed.data.feedback.length });
-    },
-  );
+  router.post('/cds-services/:id', ...admitCall, async (req, res) => {
+    const service = serviceOf(res);
+    const request = parseRequest(req.body, service);
+    res.locals.hookInstance = request.hookInstance;
+    const stats: FhirCallStats = { calls: 0, totalMs: 0 };
+    res.locals.fhirStats = stats;
+    const data = await gatherPrefetch(service, request, deps.gatewayFactory, {
+      timeoutMs: deps.fhirTimeoutMs,
+      maxPages: deps.fhirMaxPages,
+      deadlineMs: deps.hookDeadlineMs,
+      onFhirCall: (event) => {
+        stats.calls += 1;
+        stats.totalMs += event.durationMs;
+        deps.onFhirCall?.(event);
+      },
+      ...(deps.retryDelayMs === undefined ? {} : { retryDelayMs: deps.retryDelayMs }),
+    });
+    const result = await service.handle({
+      request,
+      data,
+      now: deps.now(),
+      lookbackDays: deps.lookbackDays,
+      ...(deps.trendLinks === undefined ? {} : { trendLinks: deps.trendLinks }),
+    });
+    res.json(checkedResponse(service.definition.id, result, deps.onInvalidResponse));
+    // Under load a written response can wait several turns of the event loop for 'finish', and
+    // its request with it; dropping the parsed prefetch now keeps dozens of those bundles from
+    // surviving young-generation collections into the old generation.
+    req.body = undefined;
+  });
+
+  router.post('/cds-services/:id/feedback', ...admitCall, async (req, res) => {
+    const service = serviceOf(res);
+    const parsed = FeedbackSchema.safeParse(req.body);
+    if (!parsed.success) {
+      throw invalidRequestFrom(parsed.error, '', 'feedback body');
+    }
+    await deps.feedbackStore.save(service.definition.id, parsed.data.feedback, deps.now());
+    // The spec defines no response body; a count lets the client see what was recorded.
+    res.status(200).json({ received: parsed.data.feedback.length });
+  });
 
   return router;
 }
