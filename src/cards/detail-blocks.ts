@@ -91,7 +91,10 @@ export function displayUnit(unit: string): string {
   return unit === 'umol/L' ? 'µmol/L' : unit;
 }
 
-/** "ALP rising +18 %/30 d · ALT falling −25 %/30 d", from the Theil–Sen slope or, failing that, first→last. */
+/**
+ * "ALP rising +48 %/30 d · ALT falling −25 %/30 d · GGT no significant change (+9 %/30 d, within the
+ * reference change value)", from the Theil–Sen slope of ×ULN or, failing that, first→last.
+ */
 export function renderSlopes(assessment: Assessment): string {
   const parts = TREND_ANALYTES.map((analyte) => assessment.series[analyte])
     .filter((series) => series.trend.direction !== 'insufficient')
@@ -101,14 +104,27 @@ export function renderSlopes(assessment: Assessment): string {
 
 function describeSlope(series: AnalyteSeries): string {
   const { trend } = series;
-  const label = `**${ANALYTE_LABELS[series.analyte]}** ${describeDirection(trend.direction)}`;
-  if (trend.slopePctPer30d !== null) {
-    return `${label} ${signed(trend.slopePctPer30d)} %/30 d`;
+  const name = `**${ANALYTE_LABELS[series.analyte]}**`;
+  const rate =
+    trend.slopePctPer30d !== null
+      ? `${signed(trend.slopePctPer30d)} %/30 d`
+      : trend.changePct !== null
+        ? `${signed(trend.changePct)} % first→last`
+        : '';
+  // Fitted on ×ULN; say so when the ULN moved, so a U/L fall that is flat in ×ULN is not read as a fall.
+  const basis = trend.ulnChanged === true ? ' in ×ULN (the ULN changed between results)' : '';
+  if (trend.direction === 'stable') {
+    // "stable" next to a percentage reads as a change; name why the change does not count.
+    const why =
+      trend.changeExceedsRcv === true
+        ? 'first→last and slope disagree'
+        : 'within the reference change value';
+    return rate === ''
+      ? `${name} no significant change${basis}`
+      : `${name} no significant change (${rate}${basis}, ${why})`;
   }
-  if (trend.changePct !== null) {
-    return `${label} ${signed(trend.changePct)} % first→last`;
-  }
-  return label;
+  const label = `${name} ${describeDirection(trend.direction)}`;
+  return rate === '' ? label : `${label} ${rate}${basis}`;
 }
 
 function signed(value: number): string {
@@ -144,5 +160,24 @@ export function renderDataQuality(assessment: Assessment): string {
       }).`,
     );
   }
+  const intervals = listDefaultIntervals(assessment);
+  if (intervals.length > 0) {
+    notes.push(
+      `Under 18 at the result date, with no reference range sent: ×ULN uses the default interval for age and sex: ${intervals.join('; ')}.`,
+    );
+  }
   return notes.map((note) => `- ${note}`).join('\n');
+}
+
+/** The distinct children's default intervals the shown analytes were compared with, oldest first. */
+function listDefaultIntervals(assessment: Assessment): string[] {
+  const intervals = new Set<string>();
+  for (const analyte of TABLE_ANALYTES) {
+    for (const point of assessment.series[analyte].points) {
+      if (point.defaultInterval !== undefined) {
+        intervals.add(point.defaultInterval);
+      }
+    }
+  }
+  return [...intervals];
 }

@@ -1,7 +1,7 @@
 import { ANALYTE_LIST } from '../terminology/analytes.js';
 import { buildDataQuality } from './data-quality.js';
 import { buildFindings } from './findings.js';
-import { readPatient } from './patient.js';
+import { computeAgeYears, readPatient } from './patient.js';
 import { isReading, readObservation } from './read-observation.js';
 import type { Reading } from './read-observation.js';
 import { buildSeries } from './series.js';
@@ -49,9 +49,11 @@ export function assess(input: {
   const { observations, now, lookbackDays } = input;
   const patient = readPatient(input.patient, now);
   const nowMs = now.getTime();
+  const birthDate = input.patient?.birthDate;
   const context = {
     sex: patient.sex,
-    ageYears: patient.ageYears,
+    // ULNs depend on the age when the specimen was taken, not on today's age (reference.md §2b).
+    ageAt: (timeMs: number) => computeAgeYears(birthDate, new Date(timeMs)),
     nowMs,
     windowStartMs: nowMs - lookbackDays * DAY_MS,
   };

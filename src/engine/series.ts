@@ -13,7 +13,8 @@ import type {
 
 export interface SeriesContext {
   sex: AdministrativeSex;
-  ageYears: number | null;
+  /** Completed years at an instant (a result's specimen time), null when the birth date is unknown. */
+  ageAt: (timeMs: number) => number | null;
   windowStartMs: number;
   nowMs: number;
 }
@@ -41,13 +42,13 @@ function compareForDedupe(x: Reading, y: Reading): number {
 }
 
 function toLabPoint(reading: Reading, context: SeriesContext): LabPoint {
-  const { uln, ulnSource } = resolveUln(
+  const { uln, ulnSource, defaultInterval } = resolveUln(
     reading.observation,
     reading.reportedUnit,
     reading.analyte,
     reading.kind,
     context.sex,
-    context.ageYears,
+    context.ageAt(reading.timeMs),
   );
   const point: LabPoint = {
     observationId: reading.observationId,
@@ -63,6 +64,9 @@ function toLabPoint(reading: Reading, context: SeriesContext): LabPoint {
   };
   if (reading.censored !== undefined) {
     point.censored = reading.censored;
+  }
+  if (defaultInterval !== undefined) {
+    point.defaultInterval = defaultInterval;
   }
   return point;
 }

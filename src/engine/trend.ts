@@ -81,7 +81,7 @@ function selectMedian(values: Float64Array): number {
 }
 
 /**
- * Theil–Sen slope of ln(value) against time in days: the median of all pairwise slopes. Uses the real
+ * Theil–Sen slope of ln(value) (the engine passes ×ULN) against time in days: the median of all pairwise slopes. Uses the real
  * sample times, so irregular sampling needs no resampling, and one outlier cannot swing it.
  */
 export function fitTheilSen(timesMs: readonly number[], values: readonly number[]): number {
@@ -117,7 +117,8 @@ export interface TrendResult {
 }
 
 /**
- * Trend of one time-sorted series inside the look-back window.
+ * Trend of one time-sorted series inside the look-back window, computed on ×ULN so that results
+ * measured against different ULNs (methods, labs, catalogue versions) compare like with like.
  *
  * Censored results (`<`, `>`) stay in the series but are not fitted: their true value is unknown and
  * treating the bound as exact would bias the slope. Rules: fewer than 2 exact points → insufficient;
@@ -149,17 +150,20 @@ export function computeTrend(
   const last = used[used.length - 1];
   const times = used.map((p) => p.timeMs);
   const spanDays = (times[times.length - 1] - times[0]) / DAY_MS;
-  const changePct = (last.value / first.value - 1) * 100;
+  // In multiples of each result's own ULN: a method, lab or catalogue change moves U/L but not ×ULN
+  // (reference.md §3c). With one ULN throughout this is the same change as in U/L.
+  const changePct = (last.xUln / first.xUln - 1) * 100;
+  const ulnChanged = used.some((p) => p.uln !== first.uln);
   const changeExceedsRcv = changePct > rcv.upPct || changePct < rcv.downPct;
   if (used.length === 2) {
     return {
-      trend: { ...base, method: 'two-point', spanDays, changePct, changeExceedsRcv },
+      trend: { ...base, method: 'two-point', spanDays, changePct, changeExceedsRcv, ulnChanged },
       used,
     };
   }
   const slope = fitTheilSen(
     times,
-    used.map((p) => p.value),
+    used.map((p) => p.xUln),
   );
   return {
     trend: {
@@ -170,6 +174,7 @@ export function computeTrend(
       slopePctPer30d: (Math.exp(slope * 30) - 1) * 100,
       changePct,
       changeExceedsRcv,
+      ulnChanged,
     },
     used,
   };

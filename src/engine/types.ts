@@ -25,6 +25,11 @@ export interface LabPoint {
   ulnSource: UlnSource;
   /** value / uln */
   xUln: number;
+  /**
+   * Set when a default ULN was used for a patient under 18 at the result's date: the interval, for the
+   * card to name (e.g. "ALP ≤468 U/L, male 13–<15 y [S8]").
+   */
+  defaultInterval?: string;
   /** The value and unit exactly as the lab reported them, before conversion. */
   reported?: { value: number; unit: string };
 }
@@ -34,15 +39,20 @@ export interface Trend {
   method: 'theil-sen' | 'two-point' | 'none';
   pointCount: number;
   spanDays: number;
-  /** Theil–Sen slope of ln(value) expressed as % change per 30 days; null with fewer than 3 points. */
+  /**
+   * Theil–Sen slope of ln(×ULN) expressed as % change per 30 days; null with fewer than 3 points. The
+   * trend is fitted on ×ULN, so with one ULN throughout it equals the change in the reported unit.
+   */
   slopePctPer30d: number | null;
-  /** Relative change from first to last point, in %. */
+  /** Relative change of ×ULN from first to last point, in %. */
   changePct: number | null;
   /** Log-normal reference change values (%, 95 % one-sided) the change had to exceed. */
   rcvUpPct: number;
   rcvDownPct: number;
   /** Whether changePct lies beyond the RCV; set whenever changePct is (also for two points). */
   changeExceedsRcv?: boolean;
+  /** The fitted results do not all share one ULN (method, lab or catalogue change): set with changePct. */
+  ulnChanged?: boolean;
 }
 
 export interface AnalyteSeries {

@@ -1,4 +1,9 @@
-import { selectDefaultUln } from '../terminology/analytes.js';
+import {
+  ADULT_AGE_YEARS,
+  ANALYTES,
+  PEDIATRIC_DEFAULT_ULNS,
+  selectDefaultUln,
+} from '../terminology/analytes.js';
 import {
   ADMINISTRATIVE_GENDER,
   REFERENCE_RANGE_MEANING,
@@ -11,6 +16,8 @@ import type { AdministrativeSex, Analyte, UlnSource } from './types.js';
 export interface Uln {
   uln: number;
   ulnSource: UlnSource;
+  /** Only for a default under 18 years: which interval was used (see LabPoint.defaultInterval). */
+  defaultInterval?: string;
 }
 
 const SNOMED_SEX: Readonly<Record<string, AdministrativeSex>> = {
@@ -24,6 +31,45 @@ function buildDefaultUln(analyte: Analyte, sex: AdministrativeSex): Uln {
     uln: fallback.uln,
     ulnSource: fallback.sexSpecific ? 'default-sex-specific' : 'default-unisex',
   };
+}
+
+function describeInterval(analyte: Analyte, sex: AdministrativeSex, ageYears: number): Uln {
+  const picked = selectDefaultUln(analyte, sex, ageYears);
+  const unit = ANALYTES[analyte].canonicalUnit === 'umol/L' ? 'µmol/L' : 'U/L';
+  const who = picked.sexSpecific ? `${sex} ` : sex === 'unknown' ? 'sex unknown, ' : '';
+  const interval =
+    picked.band === undefined
+      ? `${who}adult interval, no paediatric default on file`
+      : `${who}${picked.band.label}, ${picked.band.source}`;
+  return {
+    uln: picked.uln,
+    ulnSource: picked.sexSpecific ? 'default-sex-specific' : 'default-unisex',
+    defaultInterval: `${analyte} ≤${picked.uln} ${unit} (${interval})`,
+  };
+}
+
+// Children's defaults by analyte, sex and completed year of age: few enough to build each once.
+const PEDIATRIC_ULNS = new Map<string, Uln>();
+
+// Up to this age a band may apply (ALP's last band ends at 19 y for men); the card names intervals
+// below 18 at least.
+const PEDIATRIC_UNTIL = Math.max(
+  ADULT_AGE_YEARS,
+  ...Object.values(PEDIATRIC_DEFAULT_ULNS).flatMap((bands) => bands.map((b) => b.toYears)),
+);
+
+/** The default ULN for this analyte, sex and age at the result's date (reference.md §2b). */
+function defaultUln(analyte: Analyte, sex: AdministrativeSex, ageYears: number | null): Uln {
+  if (ageYears === null || ageYears >= PEDIATRIC_UNTIL) {
+    return DEFAULT_ULNS[analyte][sex];
+  }
+  const key = `${analyte}|${sex}|${ageYears}`;
+  let uln = PEDIATRIC_ULNS.get(key);
+  if (uln === undefined) {
+    uln = describeInterval(analyte, sex, ageYears);
+    PEDIATRIC_ULNS.set(key, uln);
+  }
+  return uln;
 }
 
 function buildDefaultUlns(analyte: Analyte): Readonly<Record<AdministrativeSex, Uln>> {
@@ -96,7 +142,8 @@ function convertHigh(high: fhir4.Quantity, fallbackUnit: string, kind: UnitKind)
 /**
  * The upper limit of normal for one result, in the canonical unit: the result's own
  * referenceRange.high (a range for the patient's sex first, then one without `appliesTo`), else the
- * default from the analyte table. A high limit in a unit we cannot convert falls back to the default.
+ * default from the analyte table for the sex and the age in completed years at the result's date.
+ * A high limit in a unit we cannot convert falls back to the default.
  */
 export function resolveUln(
   observation: fhir4.Observation,
@@ -108,7 +155,7 @@ export function resolveUln(
 ): Uln {
   const ranges = observation.referenceRange;
   if (!Array.isArray(ranges) || ranges.length === 0) {
-    return DEFAULT_ULNS[analyte][sex];
+    return defaultUln(analyte, sex, ageYears);
   }
   let general: number | null = null;
   for (const range of ranges) {
@@ -135,5 +182,5 @@ export function resolveUln(
   if (general !== null) {
     return { uln: general, ulnSource: 'reference-range' };
   }
-  return DEFAULT_ULNS[analyte][sex];
+  return defaultUln(analyte, sex, ageYears);
 }

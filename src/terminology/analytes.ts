@@ -322,6 +322,117 @@ export const ANALYTES: Readonly<Record<Analyte, AnalyteDefinition>> = {
   },
 };
 
+/**
+ * Default ULNs below the adult age, by completed years at the result's date (reference.md §2b,
+ * Mayo Clinic Laboratories [S8], status V). `toYears` is exclusive; from the last band's `toYears`
+ * on, the adult limit in ANALYTES applies. Used only when a result carries no reference range.
+ * ALT, total and direct bilirubin have no paediatric rows in the clinical reference, so they keep the
+ * adult default at every age (the card says so below 18).
+ */
+export interface AgeBandUln {
+  fromYears: number;
+  toYears: number;
+  male: number;
+  female: number;
+  /** Shown on the card: the interval as the source gives it. */
+  label: string;
+  status: EvidenceStatus;
+  source: string;
+}
+
+const MAYO = '[S8] Mayo Clinic Laboratories';
+
+export const PEDIATRIC_DEFAULT_ULNS: Readonly<Partial<Record<Analyte, readonly AgeBandUln[]>>> = {
+  // Bone growth: ALP 2–4× the adult ULN is normal (§2c). Under 15 days no interval is given; the
+  // 15 d–<1 y limit is used there too, the highest of the infant rows, so a newborn is not flagged.
+  ALP: [
+    {
+      fromYears: 0,
+      toYears: 1,
+      male: 469,
+      female: 469,
+      label: '15 d–<1 y',
+      status: 'V',
+      source: MAYO,
+    },
+    {
+      fromYears: 1,
+      toYears: 10,
+      male: 335,
+      female: 335,
+      label: '1–<10 y',
+      status: 'V',
+      source: MAYO,
+    },
+    {
+      fromYears: 10,
+      toYears: 13,
+      male: 417,
+      female: 417,
+      label: '10–<13 y',
+      status: 'V',
+      source: MAYO,
+    },
+    {
+      fromYears: 13,
+      toYears: 15,
+      male: 468,
+      female: 254,
+      label: '13–<15 y',
+      status: 'V',
+      source: MAYO,
+    },
+    {
+      fromYears: 15,
+      toYears: 17,
+      male: 331,
+      female: 117,
+      label: '15–<17 y',
+      status: 'V',
+      source: MAYO,
+    },
+    // Women reach the adult interval (≥17 y, 104) two years before men (≥19 y, 129).
+    {
+      fromYears: 17,
+      toYears: 19,
+      male: 149,
+      female: 104,
+      label: '17–<19 y',
+      status: 'V',
+      source: MAYO,
+    },
+  ],
+  // Mayo gives 1–13 y only ("<1 y not established"); that interval is used under 1 year as well.
+  AST: [
+    { fromYears: 0, toYears: 14, male: 60, female: 50, label: '1–13 y', status: 'V', source: MAYO },
+  ],
+  GGT: [
+    {
+      fromYears: 0,
+      toYears: 1,
+      male: 178,
+      female: 178,
+      label: '0–11 mo',
+      status: 'V',
+      source: MAYO,
+    },
+    { fromYears: 1, toYears: 7, male: 21, female: 21, label: '1–6 y', status: 'V', source: MAYO },
+    { fromYears: 7, toYears: 13, male: 24, female: 24, label: '7–12 y', status: 'V', source: MAYO },
+    {
+      fromYears: 13,
+      toYears: 18,
+      male: 43,
+      female: 26,
+      label: '13–17 y',
+      status: 'V',
+      source: MAYO,
+    },
+  ],
+};
+
+/** Below this age the card names the default interval each result was compared with. */
+export const ADULT_AGE_YEARS = 18;
+
 export const ANALYTE_LIST: readonly Analyte[] = ['ALP', 'AST', 'ALT', 'GGT', 'TBIL', 'DBIL'];
 
 const CODE_INDEX: ReadonlyMap<string, AnalyteCode> = new Map(
@@ -356,14 +467,31 @@ export function findAnalyteCode(loinc: string): AnalyteCode | undefined {
 }
 
 /**
- * Default ULN for a sex. Unknown sex takes the higher of the two limits, so a missing gender never
- * makes a result look raised that would be normal for either sex.
+ * Default ULN for a sex and, when known, the completed age in years at the result's date (the
+ * paediatric bands above, else the adult limit). Unknown sex takes the higher of the two limits, so a
+ * missing gender never makes a result look raised that would be normal for either sex.
  */
 export function selectDefaultUln(
   analyte: Analyte,
   sex: AdministrativeSex,
+  ageYears: number | null = null,
+): { uln: number; sexSpecific: boolean; band?: AgeBandUln } {
+  const band =
+    ageYears === null
+      ? undefined
+      : PEDIATRIC_DEFAULT_ULNS[analyte]?.find(
+          (b) => ageYears >= b.fromYears && ageYears < b.toYears,
+        );
+  const { male, female } = band ?? ANALYTES[analyte].defaultUln;
+  const picked = pickBySex(male, female, sex);
+  return band === undefined ? picked : { ...picked, band };
+}
+
+function pickBySex(
+  male: number,
+  female: number,
+  sex: AdministrativeSex,
 ): { uln: number; sexSpecific: boolean } {
-  const { male, female } = ANALYTES[analyte].defaultUln;
   if (male === female) {
     return { uln: male, sexSpecific: false };
   }
