@@ -11,8 +11,8 @@ import type { PatientContext } from '../rules/patient-context.js';
 import { SUMMARY_LIMIT, splitTemplate, type CardKindContent } from './content-schema.js';
 import {
   describeDirection,
-  displayUnit,
   formatDate,
+  formatReportedUnit,
   formatValue,
   formatXUln,
   renderDataQuality,
@@ -36,9 +36,19 @@ export interface BuildCardsInput {
 
 export const TREND_LINK_LABEL = 'Open the liver trend chart';
 
-/** Fills the reviewed templates for each recommendation. Pure apart from the uuids it mints. */
+/** Most urgent first: an EHR shows cards in the order it receives them. */
+const INDICATOR_ORDER: Readonly<Record<Card['indicator'], number>> = {
+  critical: 0,
+  warning: 1,
+  info: 2,
+};
+
+/**
+ * Fills the reviewed templates for each recommendation, critical cards first, then warnings, then
+ * info (a stable sort, so cards of one indicator keep the rules' order). Pure apart from the uuids.
+ */
 export function buildCards(input: BuildCardsInput): Card[] {
-  return input.recommendations.map((recommendation) => {
+  const cards = input.recommendations.map((recommendation) => {
     switch (recommendation.kind) {
       case 'cholestatic-shift':
         return buildShiftCard(recommendation, input);
@@ -48,6 +58,7 @@ export function buildCards(input: BuildCardsInput): Card[] {
         return buildMedicationCard(recommendation, input);
     }
   });
+  return cards.sort((a, b) => INDICATOR_ORDER[a.indicator] - INDICATOR_ORDER[b.indicator]);
 }
 
 function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: BuildCardsInput) {
@@ -263,7 +274,7 @@ function summarySlotsOf(assessment: Assessment): Record<string, string> {
 function describeLatest(label: string, point: Assessment['findings']['ggt']['latest']): string {
   return point === null
     ? ''
-    : ` Latest ${label} ${formatValue(point)} ${displayUnit(point.unit)} (${formatXUln(point.xUln)}×ULN) on ${formatDate(point.time)}.`;
+    : ` Latest ${label} ${formatValue(point)} ${formatReportedUnit(point)} (${formatXUln(point.xUln)}×ULN) on ${formatDate(point.time)}.`;
 }
 
 function describeContext(context: PatientContext): string {

@@ -59,36 +59,64 @@ export function renderSeriesTable(assessment: Assessment): string {
   }
   const dates = [...rows.keys()].sort();
   const shown = dates.slice(-MAX_TABLE_ROWS);
+  // A column keeps its unit in the header when the lab reported one unit throughout, else per cell.
+  const units = new Map(
+    columns.map((analyte) => [analyte, commonReportedUnit(assessment.series[analyte].points)]),
+  );
   const header = `| Date | ${columns
-    .map(
-      (analyte) =>
-        `${ANALYTE_LABELS[analyte]} ${displayUnit(assessment.series[analyte].unit)} (×ULN)`,
-    )
+    .map((analyte) => {
+      const unit = units.get(analyte);
+      return `${ANALYTE_LABELS[analyte]}${unit === null || unit === undefined ? '' : ` ${displayUnit(unit)}`} (×ULN)`;
+    })
     .join(' | ')} |`;
   const divider = `|---|${columns.map(() => '---:').join('|')}|`;
   const body = shown.map((date) => {
     const row = rows.get(date) ?? {};
-    return `| ${date} | ${columns.map((analyte) => formatCell(row[analyte])).join(' | ')} |`;
+    return `| ${date} | ${columns
+      .map((analyte) => formatCell(row[analyte], units.get(analyte) === null))
+      .join(' | ')} |`;
   });
   const hidden = dates.length - shown.length;
   const note = hidden > 0 ? `\n\n${hidden} earlier date(s) not shown.` : '';
   return [header, divider, ...body].join('\n') + note;
 }
 
-function formatCell(point: LabPoint | undefined): string {
+function formatCell(point: LabPoint | undefined, withUnit: boolean): string {
   if (point === undefined) {
     return '–';
   }
-  return `${point.censored ?? ''}${formatValue(point)} (${formatXUln(point.xUln)})`;
+  const unit = withUnit ? ` ${displayUnit(reportedOf(point).unit)}` : '';
+  return `${point.censored ?? ''}${formatValue(point)}${unit} (${formatXUln(point.xUln)})`;
 }
 
-/** Enzyme activities as whole U/L, bilirubin to one decimal. */
+/** The one unit every point was reported in, or null when the lab changed units within the series. */
+function commonReportedUnit(points: readonly LabPoint[]): string | null {
+  const units = new Set(points.map((point) => reportedOf(point).unit));
+  const [only] = units;
+  return units.size === 1 && only !== undefined ? only : null;
+}
+
+/** The value as the lab reported it (points built before conversion was recorded fall back to canonical). */
+function reportedOf(point: LabPoint): { value: number; unit: string } {
+  return point.reported ?? { value: point.value, unit: point.unit };
+}
+
+/** The reported value, to at most four significant digits: the lab's own figure, not our conversion. */
 export function formatValue(point: LabPoint): string {
-  return point.value.toFixed(point.unit === 'U/L' ? 0 : 1);
+  return String(Number(reportedOf(point).value.toPrecision(4)));
 }
 
+/** The unit the lab reported, as the card shows it. */
+export function formatReportedUnit(point: LabPoint): string {
+  return displayUnit(reportedOf(point).unit);
+}
+
+// UCUM writes the micro prefix as "u"; labs also send "mc" or "mu". A clinician reads µ.
+const MICRO_PREFIX = /(^|[/.*( ])(?:u|mc|mu)(?=(?:mol|kat|g|L|l|IU|\[IU\]|U)\b)/g;
+
+/** A unit as the card shows it: µ spelled µ (µmol/L, µkat/L), everything else as reported. */
 export function displayUnit(unit: string): string {
-  return unit === 'umol/L' ? 'µmol/L' : unit;
+  return unit.replace(MICRO_PREFIX, '$1µ');
 }
 
 /**

@@ -45,27 +45,28 @@ const EXPECTED: Record<string, ExpectedCard[]> = {
       detail: [/above 10×ULN/, /Bilirubin is raised/, /1\. \*\*Infiltrative disease/],
     },
   ],
+  // Cards come most urgent first (warning before info).
   'htc-demo-dili': [
+    {
+      indicator: 'warning',
+      summary: /amoxicillin–clavulanate.*LiverTox/,
+      detail: [/Age 60 or over/],
+    },
     {
       indicator: 'info',
       summary: /ALP 3\.\d×ULN and rising.*cholestatic shift/,
       suggestions: [/Fractionate bilirubin/, /Abdominal ultrasound/],
       detail: [/1\. \*\*Drug-induced cholestasis\*\* \(on amoxicillin–clavulanate; age 68\)/],
     },
-    {
-      indicator: 'warning',
-      summary: /amoxicillin–clavulanate.*LiverTox/,
-      detail: [/Age 60 or over/],
-    },
   ],
   'htc-demo-overlap': [
+    { indicator: 'warning', summary: /azathioprine.*LiverTox/ },
     {
       indicator: 'info',
       summary: /ALP 3\.\d×ULN and rising.*cholestatic shift/,
       suggestions: [/Abdominal ultrasound/, /Autoimmune serology/],
       detail: [/1\. \*\*Autoimmune overlap/],
     },
-    { indicator: 'warning', summary: /azathioprine.*LiverTox/ },
   ],
   'htc-demo-cirrhosis': [
     {

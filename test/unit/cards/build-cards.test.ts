@@ -56,7 +56,7 @@ describe('buildCards', () => {
 
   it('When MRCP and the autoimmune panel are proposed, MRCP carries SNOMED CT and CPT only and the panel is four separately coded requests', () => {
     const [ibdCard] = cardsFor(findScenario('ibd'));
-    const [overlapCard] = cardsFor(findScenario('aih-pbc-azathioprine'));
+    const [, overlapCard] = cardsFor(findScenario('aih-pbc-azathioprine'));
     const mrcp = serviceRequestsOf(ibdCard!).find((request) =>
       request.code?.coding?.some((coding) => coding.code === '314635004'),
     );
@@ -119,7 +119,7 @@ describe('buildCards', () => {
   });
 
   it('When the medication card is built, it names the drug, links its LiverTox entry and offers override reasons but no orders', () => {
-    const [, medicationCard] = cardsFor(findScenario('amoxicillin-clavulanate-68'));
+    const [medicationCard] = cardsFor(findScenario('amoxicillin-clavulanate-68'));
 
     expect(medicationCard!.summary).toMatch(/^Active amoxicillin–clavulanate: /);
     expect(medicationCard!.links).toContainEqual({
