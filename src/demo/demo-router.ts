@@ -1,4 +1,7 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { assess } from '../engine/assess.js';
+import { ANALYTE_LIST } from '../terminology/analytes.js';
 import { PRIVATE_PAGE_HEADERS } from '../trend/html.js';
 
 // The demo EHR is a static shell; its script (src/demo/public/demo-ehr.js) does what an EHR would:
@@ -41,7 +44,7 @@ const DEMO_PAGE = `<!doctype html>
 </section>
 <section class="panel" aria-labelledby="labs-heading">
 <h2 id="labs-heading">Liver chemistries</h2>
-<p class="status">H: above the reference range. Hover a value for its range.</p>
+<p class="status">H: above the upper limit of normal (the result's own range, else the default for the patient's age and sex). Hover a value for its limit.</p>
 <div id="labs"><p class="status">No patient open.</p></div>
 </section>
 </main>
@@ -50,11 +53,77 @@ const DEMO_PAGE = `<!doctype html>
 </html>
 `;
 
-/** `GET /`: the demo EHR page. Mounted only when the embedded FHIR server (with demo patients) is on. */
+/** Where the demo EHR asks which flowsheet values lie above their ULN. */
+export const FLOWSHEET_LIMITS_PATH = '/demo/flowsheet-limits';
+
+// The flowsheet shows every result on file, not only the look-back window of the cards.
+const FLOWSHEET_LOOKBACK_DAYS = 36_500;
+
+const FlowsheetLimitsRequestSchema = z.object({
+  patient: z.looseObject({ resourceType: z.literal('Patient') }),
+  observations: z.array(z.looseObject({ resourceType: z.literal('Observation') })).max(2000),
+});
+
+export interface FlowsheetLimit {
+  /** The ULN in the unit the lab reported the value in. */
+  uln: number;
+  xUln: number;
+  above: boolean;
+  ulnSource: string;
+}
+
+/**
+ * `GET /`: the demo EHR page. `POST /demo/flowsheet-limits`: the ULN of each result as the engine
+ * resolves it (the result's own range, else the age- and sex-specific default), so the flowsheet
+ * flags exactly what the cards count as raised. Mounted only with the embedded FHIR server.
+ */
 export function createDemoRouter(): Router {
   const router = Router();
   router.get('/', (_req, res) => {
     res.set(PRIVATE_PAGE_HEADERS).type('html').send(DEMO_PAGE);
   });
+  router.post(FLOWSHEET_LIMITS_PATH, express.json({ limit: '2mb' }), (req, res) => {
+    const parsed = FlowsheetLimitsRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({
+        error: 'invalid_request',
+        message: 'expected { patient: Patient, observations: Observation[] }',
+        issues: parsed.error.issues.map(({ code, path, message }) => ({ code, path, message })),
+      });
+      return;
+    }
+    res.set('Cache-Control', 'no-store').json({ limits: computeFlowsheetLimits(parsed.data) });
+  });
   return router;
+}
+
+/** The engine's ULN for every result it accepts, keyed by Observation id. */
+export function computeFlowsheetLimits(input: {
+  patient: Record<string, unknown>;
+  observations: ReadonlyArray<Record<string, unknown>>;
+}): Record<string, FlowsheetLimit> {
+  const assessment = assess({
+    // Unvalidated JSON on purpose: the engine reads Observations defensively, field by field.
+    observations: input.observations as unknown as fhir4.Observation[],
+    patient: input.patient as unknown as fhir4.Patient,
+    now: new Date(),
+    lookbackDays: FLOWSHEET_LOOKBACK_DAYS,
+  });
+  const limits: Record<string, FlowsheetLimit> = {};
+  for (const analyte of ANALYTE_LIST) {
+    for (const point of assessment.series[analyte].points) {
+      // The engine keeps the ULN in its canonical unit; the flowsheet shows the lab's unit.
+      const reported = point.reported ?? { value: point.value, unit: point.unit };
+      // Three significant digits, as limits are published: a default of 20.5 µmol/L reads as
+      // 1.20 mg/dL, and a result of exactly 1.2 mg/dL sits at the limit, not above it.
+      const uln = Number(((point.uln * reported.value) / point.value).toPrecision(3));
+      limits[point.observationId] = {
+        uln,
+        xUln: Number((reported.value / uln).toFixed(2)),
+        above: reported.value > uln,
+        ulnSource: point.ulnSource,
+      };
+    }
+  }
+  return limits;
 }

@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import type { TrendLinkPublisher } from '../cds/service.js';
-import { createDemoRouter } from '../demo/demo-router.js';
+import { createDemoRouter, FLOWSHEET_LIMITS_PATH } from '../demo/demo-router.js';
 import { createSecurityHeaders } from '../http/security-headers.js';
 import { InMemoryTrendLinkStore, type TrendLinkStore } from '../stores/trend-link-store.js';
 import { ASSETS_PATH, createAssetsRouter } from './assets-router.js';
@@ -87,5 +87,6 @@ function dropUpgradeInsecureRequests(res: Response): void {
 function withDemoHeaders(router: RequestHandler, securityHeaders: RequestHandler): RequestHandler {
   const wrapped = Router();
   wrapped.get('/', securityHeaders, router);
+  wrapped.post(FLOWSHEET_LIMITS_PATH, router);
   return wrapped;
 }

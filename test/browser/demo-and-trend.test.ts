@@ -271,6 +271,41 @@ describeInBrowser('Demo EHR and trend page in Chromium', () => {
     BROWSER_TIMEOUT_MS,
   );
 
+  it(
+    'When a chart has results without a reference range, the flowsheet flags every value above its ULN (the default for the patient) and no value at or below it',
+    async () => {
+      await page.selectOption('#patient-select', 'htc-demo-cirrhosis');
+      await page.getByRole('button', { name: 'Open chart' }).click();
+      await page.locator('#hook-status[data-state="done"]').waitFor();
+      await page.locator('table.labs tbody tr').first().waitFor();
+
+      const cells = await page.locator('table.labs tbody td.num').evaluateAll((tds) =>
+        tds
+          .filter((td) => (td.textContent ?? '').trim() !== '')
+          .map((td) => ({
+            text: (td.textContent ?? '').replace(/\s*H$/, '').trim(),
+            flagged: td.querySelector('abbr.flag') !== null,
+            title: td.getAttribute('title') ?? '',
+          })),
+      );
+      const flagOf = (text: string) => cells.find((cell) => cell.text === text)?.flagged;
+      // AST 93 U/L and bilirubin 1.4 mg/dL carry no range: above any adult default, so flagged.
+      expect(flagOf('93 U/L')).toBe(true);
+      expect(flagOf('1.4 mg/dL')).toBe(true);
+      // ALP 126 U/L sits under its own range's 129 U/L.
+      expect(flagOf('126 U/L')).toBe(false);
+      // Every value the service resolved a limit for is flagged exactly when it lies above it.
+      const judged = cells.flatMap((cell) => {
+        const match = /ULN ([0-9.]+) .*; ([0-9.]+)×ULN/.exec(cell.title);
+        return match === null ? [] : [{ ...cell, above: Number(match[2]) > 1 }];
+      });
+      expect(judged.filter((cell) => cell.above !== cell.flagged)).toEqual([]);
+      expect(judged.length).toBeGreaterThan(20);
+      expect(cells.map((cell) => cell.text).join(' ')).not.toMatch(/\b(u|mc|mu)(mol|kat)\b/);
+    },
+    BROWSER_TIMEOUT_MS,
+  );
+
   it('When the pages ran, no script error was thrown in the browser', () => {
     expect(pageErrors).toEqual([]);
   });

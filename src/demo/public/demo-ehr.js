@@ -138,11 +138,18 @@ function formatDate(value) {
   return value ? String(value).slice(0, 10) : '';
 }
 
+// UCUM writes the micro prefix as "u"; labs also send "mc" or "mu". A clinician reads µ.
+const MICRO_PREFIX = /(^|[/.*( ])(?:u|mc|mu)(?=(?:mol|kat|g|L|l|IU|\[IU\]|U)\b)/g;
+
+function displayUnit(unit) {
+  return String(unit || '').replace(MICRO_PREFIX, '$1µ');
+}
+
 function formatQuantity(quantity) {
   if (!quantity || quantity.value === undefined) {
     return '';
   }
-  return `${quantity.comparator || ''}${quantity.value} ${quantity.unit || quantity.code || ''}`.trim();
+  return `${quantity.comparator || ''}${quantity.value} ${displayUnit(quantity.unit || quantity.code)}`.trim();
 }
 
 async function loadPatients() {
@@ -193,29 +200,55 @@ function referenceRangeText(observation) {
   return `${low}–${high}`;
 }
 
-function isHigh(observation) {
+/** The ULN the service resolved for this result (its own range, else the age/sex default). */
+function limitText(observation, limit) {
+  const unit = displayUnit(
+    observation.valueQuantity && (observation.valueQuantity.unit || observation.valueQuantity.code),
+  );
+  const origin = limit.ulnSource === 'reference-range' ? 'reference range' : 'default limit';
+  return `ULN ${limit.uln} ${unit} (${origin}); ${limit.xUln}×ULN`;
+}
+
+/** Results the engine does not read (other analytes) fall back to their own reference range. */
+function isHighByRange(observation) {
   const range = (observation.referenceRange || [])[0];
   const value = observation.valueQuantity && observation.valueQuantity.value;
   return Boolean(range && range.high && typeof value === 'number' && value > range.high.value);
 }
 
-function renderLabCell(observation) {
+function renderLabCell(observation, limits) {
   if (!observation) {
     return h('td', { class: 'num' }, '');
   }
-  const range = referenceRangeText(observation);
+  const limit = limits[observation.id];
+  const above = limit ? limit.above : isHighByRange(observation);
+  const title = limit
+    ? limitText(observation, limit)
+    : `Reference range ${referenceRangeText(observation)}`;
   return h(
     'td',
-    { class: 'num', title: `Reference range ${range}` },
+    { class: 'num', title, 'data-above-uln': above ? 'true' : null },
     formatQuantity(observation.valueQuantity),
-    isHigh(observation)
-      ? h('abbr', { class: 'flag', title: 'above the reference range' }, ' H')
-      : null,
+    above ? h('abbr', { class: 'flag', title: 'above the upper limit of normal' }, ' H') : null,
   );
 }
 
+/** Asks the service which results lie above their ULN; the flowsheet still renders if it cannot. */
+async function fetchFlowsheetLimits(patient, observations) {
+  try {
+    const response = await fetchJson(new URL('demo/flowsheet-limits', APP_ROOT), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ patient, observations }),
+    });
+    return (response.body && response.body.limits) || {};
+  } catch {
+    return {};
+  }
+}
+
 /** One row per collection date, one column per test: the way EHR flowsheets show a liver panel. */
-function renderLabs(patient, observations) {
+function renderLabs(patient, observations, limits) {
   const results = observations.filter((o) => o.status !== 'entered-in-error');
   if (results.length === 0) {
     elements.labs.replaceChildren(h('p', { class: 'status' }, 'No laboratory results on file.'));
@@ -264,7 +297,7 @@ function renderLabs(patient, observations) {
               'tr',
               {},
               h('th', { scope: 'row' }, h('time', { datetime: date }, date)),
-              tests.map((t) => renderLabCell(byDate.get(date).get(t))),
+              tests.map((t) => renderLabCell(byDate.get(date).get(t), limits)),
             ),
           ),
         ),
@@ -525,9 +558,9 @@ async function openChart(patientId, patients) {
     fhirSearch(`Observation?patient=${encoded}&_sort=-date&_count=100`),
     fhirSearch(`Condition?patient=${encoded}`),
     fhirSearch(`MedicationRequest?patient=${encoded}&status=active`),
-  ]).then(([observations, conditions, medications]) => {
+  ]).then(async ([observations, conditions, medications]) => {
     renderBanner(patient, conditions, medications);
-    renderLabs(patient, observations);
+    renderLabs(patient, observations, await fetchFlowsheetLimits(patient, observations));
   });
   const hooks = firePatientView(patientId).then((results) => {
     const cards = results.flatMap((r) =>

@@ -47,3 +47,58 @@ describe('UI mounts', () => {
     expect(res.headers['content-security-policy']).toBeUndefined();
   });
 });
+
+describe('Demo flowsheet limits', () => {
+  const patient = { resourceType: 'Patient', id: 'p', gender: 'female', birthDate: '1970-01-01' };
+  const lab = (id: string, code: string, value: number, unit: string, high?: number) => ({
+    resourceType: 'Observation',
+    id,
+    status: 'final',
+    code: { coding: [{ system: 'http://loinc.org', code }] },
+    subject: { reference: 'Patient/p' },
+    effectiveDateTime: '2026-01-10T08:00:00Z',
+    valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+    ...(high === undefined
+      ? {}
+      : {
+          referenceRange: [
+            { high: { value: high, unit, system: 'http://unitsofmeasure.org', code: unit } },
+          ],
+        }),
+  });
+
+  it('When the demo EHR posts a chart, each result gets its ULN in the reported unit: its own range, else the default', async () => {
+    const res = await request(buildApp(true))
+      .post('/demo/flowsheet-limits')
+      .send({
+        patient,
+        observations: [
+          lab('alp-own', '6768-6', 126, 'U/L', 129),
+          {
+            ...lab('alp-si', '6768-6', 3.0, 'ukat/L', 1.8),
+            effectiveDateTime: '2026-01-20T08:00:00Z',
+          },
+          lab('ast-default', '1920-8', 93, 'U/L'),
+          lab('tbil-at-limit', '1975-2', 1.2, 'mg/dL'),
+        ],
+      })
+      .expect(200);
+    expect(res.body.limits['alp-own']).toMatchObject({ uln: 129, above: false });
+    expect(res.body.limits['alp-si']).toMatchObject({ uln: 1.8, above: true });
+    expect(res.body.limits['ast-default']).toMatchObject({ above: true });
+    expect(res.body.limits['ast-default'].ulnSource).not.toBe('reference-range');
+    expect(res.body.limits['tbil-at-limit']).toMatchObject({ uln: 1.2, above: false });
+  });
+
+  it('When the body is not a patient and a list of Observations, answers 400 naming the problem', async () => {
+    const res = await request(buildApp(true))
+      .post('/demo/flowsheet-limits')
+      .send({ observations: 'nope' })
+      .expect(400);
+    expect(res.body.error).toBe('invalid_request');
+  });
+
+  it('When the demo is off, there is no flowsheet-limits route', async () => {
+    await request(buildApp(false)).post('/demo/flowsheet-limits').send({}).expect(404);
+  });
+});
