@@ -1,7 +1,8 @@
-import ucum from '@lhncbc/ucum-lhc';
 import { BILIRUBIN_MOLAR_MASS } from '../terminology/analytes.js';
 import type { CanonicalUnit } from '../terminology/analytes.js';
 import { UCUM } from '../terminology/systems.js';
+import { convertUcum, validateUcum } from '../terminology/ucum.js';
+import { ByteBoundedLru, stringBytes } from './byte-lru.js';
 
 export type UnitKind = 'enzyme' | 'bilirubin';
 
@@ -46,15 +47,44 @@ const ENZYME_UNIT_REJECTS: ReadonlyMap<string, string> = new Map([
   ['u/l', "'u/l' is UCUM for atomic mass units per litre, not enzyme units (U/L)"],
 ]);
 
-const utils = ucum.UcumLhcUtils.getInstance();
+/**
+ * UCUM expressions are built from printable 7-bit ASCII without spaces (UCUM §1 and its grammar);
+ * anything else is refused before the parser sees it. Real enzyme and bilirubin units are short.
+ */
+const UCUM_CHARACTERS = /^[\x21-\x7e]+$/;
+export const MAX_UNIT_LENGTH = 64;
 
-// Unit strings repeat across thousands of results; parse each (string, kind) once.
-const caches: Readonly<Record<UnitKind, Map<string, UnitResolution>>> = {
-  enzyme: new Map(),
-  bilirubin: new Map(),
+/**
+ * Unit strings repeat across thousands of results, so each (string, kind) is parsed once; they come
+ * from outside, so the cache is bounded by bytes (an estimate per entry: key, reason, Map slot).
+ */
+export const UNIT_CACHE_MAX_BYTES = 256 * 1024;
+const ENTRY_OVERHEAD_BYTES = 120;
+const caches: Readonly<Record<UnitKind, ByteBoundedLru<UnitResolution>>> = {
+  enzyme: new ByteBoundedLru(UNIT_CACHE_MAX_BYTES / 2, sizeOfResolution),
+  bilirubin: new ByteBoundedLru(UNIT_CACHE_MAX_BYTES / 2, sizeOfResolution),
 };
 
+function sizeOfResolution(unit: string, resolution: UnitResolution): number {
+  const text = resolution.ok ? resolution.ucumCode : resolution.reason;
+  return ENTRY_OVERHEAD_BYTES + stringBytes(unit) + stringBytes(text);
+}
+
+/** Entries and estimated bytes held by the unit cache, for tests and diagnostics. */
+export function unitCacheUsage(): { entries: number; bytes: number } {
+  return {
+    entries: caches.enzyme.size + caches.bilirubin.size,
+    bytes: caches.enzyme.bytes + caches.bilirubin.bytes,
+  };
+}
+
 function resolveUncached(unit: string, kind: UnitKind): UnitResolution {
+  if (unit.length > MAX_UNIT_LENGTH) {
+    return {
+      ok: false,
+      reason: `unit is not a recognised UCUM unit (longer than ${MAX_UNIT_LENGTH} characters)`,
+    };
+  }
   const target = CANONICAL[kind];
   if (kind === 'enzyme') {
     const rejected = ENZYME_UNIT_REJECTS.get(unit);
@@ -64,14 +94,23 @@ function resolveUncached(unit: string, kind: UnitKind): UnitResolution {
   }
   const aliases = kind === 'enzyme' ? ENZYME_UNIT_ALIASES : BILIRUBIN_UNIT_ALIASES;
   const ucumCode = aliases.get(unit) ?? unit;
-  const validation = utils.validateUnitString(ucumCode, false);
+  if (!UCUM_CHARACTERS.test(ucumCode)) {
+    return {
+      ok: false,
+      reason: 'unit is not a recognised UCUM unit (UCUM uses printable ASCII without spaces)',
+    };
+  }
+  const validation = validateUcum(ucumCode);
   if (validation.status !== 'valid') {
     return { ok: false, reason: `unit '${unit}' is not a recognised UCUM unit` };
   }
   // All accepted units are proportional (no offsets), so one conversion of 1 gives the factor.
-  const converted = utils.convertUnitTo(ucumCode, 1, target, {
-    molecularWeight: kind === 'bilirubin' ? BILIRUBIN_MOLAR_MASS : null,
-  });
+  const converted = convertUcum(
+    ucumCode,
+    1,
+    target,
+    kind === 'bilirubin' ? BILIRUBIN_MOLAR_MASS : null,
+  );
   if (converted.status !== 'succeeded' || converted.toVal === null || converted.toVal <= 0) {
     return { ok: false, reason: `unit '${unit}' cannot be converted to ${target}` };
   }
