@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { pino } from 'pino';
 import type { DestinationStream, Level, Logger, LoggerOptions } from 'pino';
+import { TRENDS_PATH } from '../trend/publisher.js';
 
 declare module 'node:http' {
   interface IncomingMessage {
@@ -42,12 +43,29 @@ const REDACTED = '[Redacted]';
 const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 const SECRET_FIELD_PATTERN =
   /"(access_token|refresh_token|id_token|authorization)"\s*:\s*"(?:[^"\\]|\\.)*"/gi;
+// A trend-link id (32 base64url characters) opens a patient's trend page, so it never reaches a log.
+// Hex strings of that length (hashes) are left alone: a random id is all-hex about once in 10^15.
+const TREND_LINK_ID_PATTERN = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32}(?![A-Za-z0-9_-])/g;
+const HEX = /^[0-9A-Fa-f]+$/;
+const TRENDS_PREFIX = `${TRENDS_PATH}/`;
 
 /** Last line of defence: scrubs anything that looks like a token from a serialised log line. */
 export function scrubSecrets(line: string): string {
   return line
     .replace(JWT_PATTERN, REDACTED)
-    .replace(SECRET_FIELD_PATTERN, (_m, field: string) => `"${field}":"${REDACTED}"`);
+    .replace(SECRET_FIELD_PATTERN, (_m, field: string) => `"${field}":"${REDACTED}"`)
+    .replace(TREND_LINK_ID_PATTERN, (token) => (HEX.test(token) ? token : REDACTED));
+}
+
+/**
+ * The path as logged: scrubbed, and with everything after `/trends/` removed (the router matches it
+ * case-insensitively and decodes it, so an encoded id would slip past the scrubber).
+ */
+function loggablePath(path: string): string {
+  return path.length > TRENDS_PREFIX.length &&
+    path.slice(0, TRENDS_PREFIX.length).toLowerCase() === TRENDS_PREFIX
+    ? `${path.slice(0, TRENDS_PATH.length)}/${REDACTED}`
+    : scrubSecrets(path);
 }
 
 export interface CreateLoggerOptions {
@@ -192,7 +210,7 @@ export function createHttpLogger(options: HttpLoggerOptions): RequestHandler {
         return;
       }
       // Scrubbed before the service id is cut out of it: a cut token no longer looks like one.
-      const safePath = scrubSecrets(path);
+      const safePath = loggablePath(path);
       const route = matchCdsRoute(safePath);
       const fhir = readFhirStats(res.locals.fhirStats);
       access[level](
