@@ -1,7 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { promisify } from 'node:util';
+import { parse, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { configDescriptions, loadConfig } from '../../src/config.js';
 
@@ -40,6 +51,54 @@ function runtimeStage(): { keyword: string; args: string }[] {
   const lastFrom = instructions.map((i) => i.keyword).lastIndexOf('FROM');
   return instructions.slice(lastFrom);
 }
+
+/** Instructions of the stage named `name` (`FROM … AS name`). */
+function namedStage(name: string): { keyword: string; args: string }[] {
+  const instructions = readInstructions();
+  const start = instructions.findIndex(
+    (i) => i.keyword === 'FROM' && new RegExp(`\\s+AS\\s+${name}$`, 'i').test(i.args),
+  );
+  const end = instructions.findIndex((i, index) => index > start && i.keyword === 'FROM');
+  return start < 0 ? [] : instructions.slice(start, end < 0 ? undefined : end);
+}
+
+/** `[sources, destination]` of each COPY from the build context (not from another stage). */
+function contextCopies(stage: { keyword: string; args: string }[]): [string[], string][] {
+  return stage
+    .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--'))
+    .map((i) => {
+      const parts = i.args.split(/\s+/);
+      return [parts.slice(0, -1), parts.at(-1) ?? ''];
+    });
+}
+
+/** Every `image:` value in a parsed YAML tree. */
+function collectImages(node: unknown): string[] {
+  if (Array.isArray(node)) {
+    return node.flatMap(collectImages);
+  }
+  if (typeof node !== 'object' || node === null) {
+    return [];
+  }
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === 'image' && typeof value === 'string' ? [value] : collectImages(value),
+  );
+}
+
+/** YAML files under docker/, each possibly holding several documents. */
+function dockerYamlFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory()
+        ? walk(`${dir}/${entry.name}`)
+        : /\.ya?ml$/.test(entry.name)
+          ? [`${dir}/${entry.name}`]
+          : [],
+    );
+  return walk('docker');
+}
+
+const execFileAsync = promisify(execFile);
 
 describe('docker/', () => {
   const compose = ComposeSchema.parse(parse(read('docker/compose.yaml'), { merge: true }));
@@ -87,7 +146,7 @@ describe('docker/', () => {
   test('When the runtime image is built, it installs production dependencies only, runs as a non-root user and checks /healthz', () => {
     const stage = runtimeStage();
 
-    expect(stage[0]?.args).toMatch(/^node:20-(slim|alpine)/);
+    expect(stage[0]?.args).toMatch(/^node:20\.\d+\.\d+-(bookworm-slim|slim|alpine)/);
     expect(stage.some((i) => i.keyword === 'RUN' && i.args.includes('npm ci --omit=dev'))).toBe(
       true,
     );
@@ -112,6 +171,92 @@ describe('docker/', () => {
       expect(
         ignored.filter((pattern) => source === pattern || source.startsWith(`${pattern}/`)),
       ).toEqual([]);
+    }
+  });
+
+  test('When the build stage compiles, exactly the files it copies type-check and produce the entry points the image and compose run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'htc-image-build-'));
+    try {
+      for (const [sources, destination] of contextCopies(namedStage('build'))) {
+        for (const source of sources) {
+          const target = destination.endsWith('/')
+            ? join(dir, destination, source)
+            : join(dir, destination);
+          cpSync(join(root, source), target, { recursive: true });
+        }
+      }
+      // The build stage's own `npm ci` (dev dependencies included) stands in as the real node_modules.
+      symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+      const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+
+      const result = await execFileAsync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+        cwd: dir,
+      }).then(
+        () => ({ ok: true, output: '' }),
+        (error: { stdout?: string }) => ({ ok: false, output: error.stdout ?? String(error) }),
+      );
+
+      expect(result.output).toBe('');
+      expect(result.ok).toBe(true);
+      const cmd = z
+        .array(z.string())
+        .parse(JSON.parse(runtimeStage().find((i) => i.keyword === 'CMD')?.args ?? 'null'));
+      expect(existsSync(join(dir, cmd[1] ?? 'missing'))).toBe(true);
+      const seed = compose.services.seed?.command ?? [];
+      expect(existsSync(join(dir, seed[1] ?? 'missing'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  test('When any image is named in docker/, its tag is an exact version, never latest or missing', () => {
+    const fromImages = readInstructions()
+      .filter((i) => i.keyword === 'FROM')
+      .map((i) => i.args.split(/\s+/).find((part) => !part.startsWith('--')) ?? '');
+    const yamlImages = dockerYamlFiles().flatMap((file) =>
+      parseAllDocuments(read(file)).flatMap((doc) => collectImages(doc.toJS({ merge: true }))),
+    );
+    // Images this repository builds itself are tagged by whoever builds them.
+    const external = [...fromImages, ...yamlImages].filter(
+      (image) => !image.startsWith('hepatic-trends-cds'),
+    );
+
+    expect(fromImages.length).toBeGreaterThanOrEqual(2);
+    expect(external.length).toBeGreaterThanOrEqual(fromImages.length + 1);
+    for (const image of external) {
+      const tag = /^[^@]+:([^:/@]+)(@sha256:[0-9a-f]{64})?$/.exec(image)?.[1];
+      expect({ image, tag }).toEqual({ image, tag: expect.stringMatching(/^v?\d+\.\d+/) });
+      expect(tag).not.toMatch(/latest/);
+    }
+  });
+
+  test('When the image installs dependencies, no install script runs, whatever npm version the base image ships', () => {
+    const installs = readInstructions().filter(
+      (i) => i.keyword === 'RUN' && /\bnpm\s+(ci|install|i)\b/.test(i.args),
+    );
+
+    expect(installs.length).toBeGreaterThanOrEqual(2);
+    for (const install of installs) {
+      expect(install.args).toMatch(/npm ci\b[^&;|]*--ignore-scripts/);
+    }
+  });
+
+  test('When a locked package declares an install script, package.json allowScripts lists it as not allowed', () => {
+    const lock = z
+      .object({
+        packages: z.record(z.string(), z.object({ hasInstallScript: z.boolean().optional() })),
+      })
+      .parse(JSON.parse(read('package-lock.json')));
+    const allowScripts = z
+      .object({ allowScripts: z.record(z.string(), z.boolean()) })
+      .parse(JSON.parse(read('package.json'))).allowScripts;
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript === true)
+      .map(([path]) => path.replace(/^.*node_modules\//, ''));
+
+    // The image ignores every install script, so a dependency that needs one would break it.
+    for (const name of withScripts) {
+      expect({ name, allowed: allowScripts[name] }).toEqual({ name, allowed: false });
     }
   });
 });

@@ -11,8 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { buildWorkloadBody } from '../bench/workload.js';
-import { spawnService } from './spawn-service.js';
+import { buildWorkloadBody } from './workload.js';
+import { spawnService } from '../scripts/spawn-service.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLE_EVERY_MS = 15_000;
