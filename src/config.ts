@@ -205,6 +205,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   return Object.freeze(result.data);
 }
 
+/**
+ * Loads `.env` from the working directory into the process environment when it exists, as
+ * `.env.example` promises. Variables already set in the environment keep their values. Returns
+ * whether a file was read; a file that exists but cannot be read is a `ConfigError`.
+ */
+export function loadDotEnvFile(path = '.env'): boolean {
+  try {
+    process.loadEnvFile(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') {
+      return false;
+    }
+    throw new ConfigError(
+      `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
 function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
   return allowed.some((candidate) => candidate === value);
 }

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { assembleService } from './assemble-service.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, loadDotEnvFile, type Config } from './config.js';
 import { createShutdown } from './http/shutdown.js';
 
 /*
@@ -8,9 +8,10 @@ import { createShutdown } from './http/shutdown.js';
  * through createApp(deps) directly; the benchmarks through assembleService like this file.
  */
 
-function loadConfigOrExit(): Config {
+function loadConfigOrExit(): { config: Config; dotEnv: boolean } {
   try {
-    return loadConfig(process.env);
+    const dotEnv = loadDotEnvFile();
+    return { config: loadConfig(process.env), dotEnv };
   } catch (error) {
     process.stderr.write(
       `Configuration error: ${error instanceof Error ? error.message : String(error)}\n`,
@@ -20,7 +21,7 @@ function loadConfigOrExit(): Config {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const { config, dotEnv } = loadConfigOrExit();
   const { app, logger, banner } = await assembleService(config);
 
   const server: Server = app.listen(config.PORT, config.HOST);
@@ -33,6 +34,9 @@ async function main(): Promise<void> {
   const lines = [
     `Hepatic Trends CDS listening on ${config.HOST}:${port}`,
     `CDS Hooks discovery: ${config.PUBLIC_BASE_URL}/cds-services`,
+    ...(dotEnv
+      ? ['Settings read from .env (variables set in the environment take precedence)']
+      : []),
     ...banner,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
