@@ -92,6 +92,7 @@ export function buildWorkloadPrefetch(
       },
     ]),
     medications: searchset([]),
+    medicationStatements: searchset([]),
     imaging: searchset([]),
   };
 }

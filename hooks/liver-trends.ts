@@ -1,5 +1,5 @@
 import type { CdsService, HookInvocation, PrefetchData } from '../src/cds/service.js';
-import { buildCards } from '../src/cards/build-cards.js';
+import { buildCards, describeWindow } from '../src/cards/build-cards.js';
 import { loadCardContent, type CardContent } from '../src/cards/load-content.js';
 import { assess } from '../src/engine/assess.js';
 import type { Assessment } from '../src/engine/types.js';
@@ -22,6 +22,9 @@ const imagingCodes = ABDOMINAL_ULTRASOUND_CODES.map(({ system, code }) => `${sys
   ',',
 );
 
+/** Statuses of MedicationRequest and MedicationStatement that mean the drug was taken. */
+const MEDICATION_STATUSES = 'active,on-hold,completed,stopped';
+
 /**
  * Prefetch templates. Conditions are not filtered by code: ICD-10-CM groups are matched by prefix
  * (K50 covers every Crohn code), which a FHIR token search cannot express, so the rules filter them.
@@ -31,7 +34,10 @@ export const LIVER_TRENDS_PREFETCH = {
   patient: 'Patient/{{context.patientId}}',
   labs: `Observation?patient={{context.patientId}}&code=${labCodes}&_sort=-date&_count=${LAB_RESULT_COUNT}`,
   conditions: 'Condition?patient={{context.patientId}}',
-  medications: 'MedicationRequest?patient={{context.patientId}}&status=active',
+  // Active orders and those stopped or completed: a drug stopped within the exposure window still
+  // counts (C4). The server is asked to include each referenced Medication.
+  medications: `MedicationRequest?patient={{context.patientId}}&status=${MEDICATION_STATUSES}&_include=MedicationRequest:medication`,
+  medicationStatements: `MedicationStatement?patient={{context.patientId}}&status=${MEDICATION_STATUSES}&_include=MedicationStatement:medication`,
   imaging: `DiagnosticReport?patient={{context.patientId}}&code=${imagingCodes}`,
 } as const;
 
@@ -44,7 +50,8 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
       description:
         'Flags a cholestatic shift (ALP rising while AST/ALT fall) in the liver chemistries of the ' +
         'look-back window, with severity by ALP ×ULN, a differential ranked by the record, proposed ' +
-        'work-up orders and a review of drugs known to cause cholestasis.',
+        'work-up orders and a review of drugs known to cause cholestasis (taken now or stopped ' +
+        `within the last ${describeWindow(content.drugs.recentExposure.days)}).`,
       prefetch: { ...LIVER_TRENDS_PREFETCH },
     },
     async handle(invocation: HookInvocation) {
@@ -73,7 +80,9 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
         {
           conditions: resourcesOf(data, 'conditions', 'Condition'),
           medicationRequests: resourcesOf(data, 'medications', 'MedicationRequest'),
-          medications: resourcesOf(data, 'medications', 'Medication'),
+          medicationStatements: resourcesOf(data, 'medicationStatements', 'MedicationStatement'),
+          // Included by the server, or supplied under any key by a client that prefetches itself.
+          medications: Object.keys(data).flatMap((key) => resourcesOf(data, key, 'Medication')),
           imaging: [
             ...resourcesOf(data, 'imaging', 'DiagnosticReport'),
             ...resourcesOf(data, 'imaging', 'Procedure'),

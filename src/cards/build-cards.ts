@@ -7,7 +7,12 @@ import type {
   NonHepaticAlpRecommendation,
   Recommendation,
 } from '../rules/apply-rules.js';
-import type { PatientContext } from '../rules/patient-context.js';
+import {
+  describeExposure,
+  isCurrent,
+  type MatchedDrug,
+  type PatientContext,
+} from '../rules/patient-context.js';
 import { SUMMARY_LIMIT, splitTemplate, type CardKindContent } from './content-schema.js';
 import {
   describeDirection,
@@ -84,7 +89,7 @@ function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: B
     deRitis: findings.deRitis?.atLeastOne
       ? `AST/ALT ${findings.deRitis.value.toFixed(2)}. ${phrases.deRitisAtLeastOne}`
       : '',
-    contextNote: describeContext(input.context),
+    contextNote: describeContext(input.context, input.content),
     differential: renderDifferential(recommendation, content),
     pitfalls: recommendation.pitfalls.map((id) => `- ${phrases.pitfalls[id].text}`).join('\n'),
   };
@@ -136,21 +141,26 @@ function buildMedicationCard(
   input: BuildCardsInput,
 ) {
   const content = input.content.medicationReview;
-  const names = recommendation.drugs.map((match) => match.drug.name);
-  const first = names[0] ?? '';
-  // The summary names one drug to stay under the length limit; the detail lists them all.
-  const drugSlot = names.length > 1 ? `${first} and ${names.length - 1} more` : first;
+  const [first] = recommendation.drugs;
+  const more = recommendation.drugs.length - 1;
+  // The summary names one drug (current ones come first) to stay under the length limit; the
+  // detail lists them all, each with when it was taken.
+  const drugSlot = first === undefined ? '' : truncate(first.drug.name, more > 0 ? 30 : 40);
   const drugList = recommendation.drugs
     .map(
       (match) =>
-        `- **${match.drug.name}** (recorded as "${match.recordText}"): ${match.drug.pattern}. [${content.phrases.livertoxLinkLabel}](${match.drug.livertoxUrl})`,
+        `- **${match.drug.name}** (recorded as "${match.recordText}"; ${describeTaken(match)}): ${match.drug.pattern}. [${content.phrases.livertoxLinkLabel}](${match.drug.livertoxUrl})`,
     )
     .join('\n');
   return assembleCard(content, recommendation.tier, input, {
-    summarySlots: { drug: truncate(drugSlot, 40) },
+    summarySlots: {
+      drug: more > 0 ? `${drugSlot} and ${more} more` : drugSlot,
+      exposure: first === undefined ? '' : describeExposure(first.exposure),
+    },
     detailSlots: {
       drugList,
       olderAdultNote: recommendation.olderAdult ? content.phrases.olderAdult : '',
+      exposureWindow: describeWindow(input.content.drugs.recentExposure.days),
     },
     suggestions: [],
     extraLinks: recommendation.drugs.map((match) => ({
@@ -159,6 +169,26 @@ function buildMedicationCard(
       type: 'absolute' as const,
     })),
   });
+}
+
+/** "active", "stopped 24 days ago, on 2026-05-08", "stopped, no end date recorded (ordered 2026-04-02)". */
+function describeTaken(match: MatchedDrug): string {
+  const { exposure } = match;
+  if (isCurrent(exposure)) {
+    return describeExposure(exposure);
+  }
+  if (exposure.endedOn !== null) {
+    return `${describeExposure(exposure)}, on ${formatDate(exposure.endedOn)}`;
+  }
+  const started =
+    exposure.startedOn === null ? '' : ` (started or ordered ${formatDate(exposure.startedOn)})`;
+  return `${exposure.status}, no end date recorded${started}`;
+}
+
+/** A window in days as a clinician says it: 183 → "6 months", 30 → "30 days". */
+export function describeWindow(days: number): string {
+  const months = Math.round(days / 30.44);
+  return days >= 60 ? `${months} months` : `${days} days`;
 }
 
 /** The suggestions the rules chose, in the rules' order, each filled from this kind's templates. */
@@ -277,11 +307,15 @@ function describeLatest(label: string, point: Assessment['findings']['ggt']['lat
     : ` Latest ${label} ${formatValue(point)} ${formatReportedUnit(point)} (${formatXUln(point.xUln)}×ULN) on ${formatDate(point.time)}.`;
 }
 
-function describeContext(context: PatientContext): string {
+function describeContext(context: PatientContext, content: CardContent): string {
   const labels = unique(context.conditions.map((condition) => condition.label));
   const parts: string[] = [];
   if (labels.length > 0) {
     parts.push(`On record: ${labels.join('; ')}.`);
+  }
+  const unresolved = context.unresolvedMedications ?? 0;
+  if (unresolved > 0) {
+    parts.push(`${content.medicationReview.phrases.unresolvedMedications} (${unresolved})`);
   }
   if (context.abdominalImaging !== null) {
     parts.push(

@@ -63,6 +63,7 @@ export const SUMMARY_SLOT_MAX_LENGTH = {
   astDirection: 15,
   ggtXUln: 5,
   drug: 40,
+  exposure: 24,
 } as const;
 
 export const DETAIL_SLOTS = [
@@ -80,6 +81,7 @@ export const DETAIL_SLOTS = [
   'lookbackDays',
   'drugList',
   'olderAdultNote',
+  'exposureWindow',
 ] as const;
 
 /** CDS Hooks 2.0: the summary "SHALL be less than a 140-character limit". */
@@ -265,6 +267,8 @@ export const MedicationReviewContentSchema = z
       .object({
         olderAdult: plainTextSchema,
         livertoxLinkLabel: plainTextSchema,
+        /** On the shift card when medication records could not be checked (reference not supplied). */
+        unresolvedMedications: plainTextSchema,
       })
       .strict(),
   })
@@ -362,6 +366,14 @@ export type DrugEntry = z.infer<typeof drugEntrySchema>;
 export const DrugListSchema = z
   .object({
     rxnormSystem: z.url(),
+    /** How long after stopping a drug still counts as a possible cause (C4: about six months). */
+    recentExposure: z
+      .object({
+        days: z.number().int().min(1).max(730),
+        source: PointIdSchema,
+        note: z.string().min(1),
+      })
+      .strict(),
     cholestatic: z.array(drugEntrySchema).min(1),
     /** Used only to rank the overlap syndrome (C3): AIH with ALP rising on immunosuppression. */
     immunosuppressants: z.array(
@@ -370,3 +382,52 @@ export const DrugListSchema = z
   })
   .strict();
 export type DrugList = z.infer<typeof DrugListSchema>;
+
+/** Verification of a product code, as in the clinical reference; an unverified code is not usable. */
+const ProductStatusSchema = z.enum(['V', 'P']);
+
+/**
+ * Product-level RxNorm codes and brand names of the listed ingredients (`cards/cholestatic-drug-products.json`):
+ * EHRs code orders as clinical or branded drugs (SCD/SBD), which only RxNorm maps to ingredients.
+ */
+export const DrugProductTableSchema = z
+  .object({
+    rxnormSystem: z.url(),
+    source: z.string().min(1),
+    reviewed: z.iso.date(),
+    products: z.array(
+      z
+        .object({
+          drug: z.string().min(1),
+          rxcui: z.string().regex(/^[0-9]+$/),
+          tty: z.enum(['IN', 'MIN', 'SCD', 'SBD', 'GPCK', 'BPCK']),
+          name: z.string().min(1),
+          status: ProductStatusSchema,
+          evidence: z.string().min(1),
+        })
+        .strict(),
+    ),
+    brands: z.array(
+      z
+        .object({
+          drug: z.string().min(1),
+          names: z.array(z.string().min(3)).min(1),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .superRefine((table, ctx) => {
+    const seen = new Set<string>();
+    table.products.forEach((product, index) => {
+      if (seen.has(product.rxcui)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['products', index, 'rxcui'],
+          message: `RxCUI ${product.rxcui} is listed twice`,
+        });
+      }
+      seen.add(product.rxcui);
+    });
+  });
+export type DrugProductTable = z.infer<typeof DrugProductTableSchema>;

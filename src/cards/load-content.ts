@@ -6,11 +6,13 @@ import {
   CholestaticShiftContentSchema,
   ConditionListSchema,
   DrugListSchema,
+  DrugProductTableSchema,
   MedicationReviewContentSchema,
   NonHepaticAlpContentSchema,
   type CholestaticShiftContent,
   type ConditionList,
   type DrugList,
+  type DrugProductTable,
   type MedicationReviewContent,
   type NonHepaticAlpContent,
   type SuggestionId,
@@ -23,6 +25,7 @@ export interface CardContent {
   medicationReview: MedicationReviewContent;
   conditions: ConditionList;
   drugs: DrugList;
+  drugProducts: DrugProductTable;
 }
 
 export const CONTENT_FILES = {
@@ -31,6 +34,7 @@ export const CONTENT_FILES = {
   medicationReview: 'medication-review.json',
   conditions: 'conditions.json',
   drugs: 'cholestatic-drugs.json',
+  drugProducts: 'cholestatic-drug-products.json',
 } as const;
 
 /** The suggestions the rules can ask each card kind for; a content file must define all of them. */
@@ -79,6 +83,7 @@ export function loadCardContent(dir: string = findCardsDir()): CardContent {
     medicationReview: read(CONTENT_FILES.medicationReview),
     conditions: read(CONTENT_FILES.conditions),
     drugs: read(CONTENT_FILES.drugs),
+    drugProducts: read(CONTENT_FILES.drugProducts),
   });
 }
 
@@ -98,7 +103,9 @@ export function parseCardContent(raw: Record<keyof CardContent, unknown>): CardC
     ),
     conditions: parseFile(ConditionListSchema, raw.conditions, 'conditions'),
     drugs: parseFile(DrugListSchema, raw.drugs, 'drugs'),
+    drugProducts: parseFile(DrugProductTableSchema, raw.drugProducts, 'drugProducts'),
   };
+  checkProductTable(content.drugs, content.drugProducts);
   for (const key of ['cholestaticShift', 'nonHepaticAlp', 'medicationReview'] as const) {
     const ids = content[key].suggestions.map((suggestion) => suggestion.id);
     const problems = [
@@ -114,6 +121,31 @@ export function parseCardContent(raw: Record<keyof CardContent, unknown>): CardC
     }
   }
   return content;
+}
+
+/** Every product and brand must name a listed drug, and a product code must not be an ingredient's. */
+function checkProductTable(drugs: DrugList, table: DrugProductTable): void {
+  const names = new Set(drugs.cholestatic.map((drug) => drug.name));
+  const ingredientCodes = new Map(
+    drugs.cholestatic.flatMap((drug) => drug.rxcui.map((code) => [code, drug.name] as const)),
+  );
+  const problems = [
+    ...(table.rxnormSystem === drugs.rxnormSystem
+      ? []
+      : [`rxnormSystem: must be ${drugs.rxnormSystem}, as in ${CONTENT_FILES.drugs}`]),
+    ...[...table.products, ...table.brands]
+      .filter((entry) => !names.has(entry.drug))
+      .map((entry) => `"${entry.drug}" is not a drug in ${CONTENT_FILES.drugs}`),
+    ...table.products
+      .filter((product) => (ingredientCodes.get(product.rxcui) ?? product.drug) !== product.drug)
+      .map(
+        (product) =>
+          `RxCUI ${product.rxcui} is listed for "${product.drug}" but is the ingredient code of "${ingredientCodes.get(product.rxcui) ?? ''}"`,
+      ),
+  ];
+  if (problems.length > 0) {
+    throw new CardContentError(CONTENT_FILES.drugProducts, problems);
+  }
 }
 
 function parseFile<T extends z.ZodType>(

@@ -1,6 +1,12 @@
 import type { CauseId, PitfallId, SuggestionId } from '../cards/content-schema.js';
 import type { Assessment, SeverityTier } from '../engine/types.js';
-import { hasCondition, type MatchedDrug, type PatientContext } from './patient-context.js';
+import {
+  describeExposure,
+  hasCondition,
+  isCurrent,
+  type MatchedDrug,
+  type PatientContext,
+} from './patient-context.js';
 
 /** What the rules decided, before any wording: the builders turn each into one card. */
 export type Recommendation =
@@ -166,8 +172,15 @@ function rankDifferential(assessment: Assessment, context: PatientContext): Rank
       support('C3', 1, `on ${context.immunosuppressants.join(', ')}`);
     }
   }
+  // A drug stopped within the exposure window is still a candidate: the injury can follow stopping (C4).
   for (const drug of context.cholestaticDrugs) {
-    support('C4', 3, `on ${drug.drug.name}`);
+    support(
+      'C4',
+      3,
+      isCurrent(drug.exposure)
+        ? `on ${drug.drug.name}`
+        : `${drug.drug.name} ${describeExposure(drug.exposure)}`,
+    );
   }
   if (patient.ageYears !== null && patient.ageYears >= OLDER_ADULT_AGE) {
     support('C4', 1, `age ${Math.floor(patient.ageYears)}`);

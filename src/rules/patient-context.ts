@@ -3,16 +3,30 @@ import type {
   ConditionList,
   DrugEntry,
   DrugList,
+  DrugProductTable,
 } from '../cards/content-schema.js';
 import { isRecord } from '../fhir/guards.js';
 import { CPT, LOINC, SNOMED_CT } from '../terminology/systems.js';
-import { matchDrug, type MedicationDescription } from './match-medication.js';
+import {
+  buildDrugCatalogue,
+  describeConcept,
+  describeMedicationResource,
+  matchDrug,
+  matchMedication,
+  type DrugCatalogue,
+  type MatchedBy,
+  type MedicationDescription,
+} from './match-medication.js';
 
 /** What the rules know about the patient beyond the labs. Plain data, built once per request. */
 export interface PatientContext {
   conditions: ContextCondition[];
+  /** Cholestatic drugs taken now or stopped inside the exposure window (C4), current ones first. */
   cholestaticDrugs: MatchedDrug[];
+  /** Immunosuppressants taken now (not recently stopped ones): "on immunosuppression" (C3). */
   immunosuppressants: string[];
+  /** Current or recent medication records whose Medication was not supplied: unchecked, not silent. */
+  unresolvedMedications?: number;
   /** An abdominal ultrasound on record inside the look-back window, newest first. */
   abdominalImaging: ImagingRecord | null;
 }
@@ -24,14 +38,6 @@ export interface ContextCondition {
   code: string;
 }
 
-export interface MatchedDrug {
-  drug: DrugEntry;
-  matchedBy: 'rxnorm' | 'name';
-  medicationRequestId: string | null;
-  /** The medication as the record names it, for the card. */
-  recordText: string;
-}
-
 export interface ImagingRecord {
   resourceType: string;
   id: string | null;
@@ -41,7 +47,8 @@ export interface ImagingRecord {
 export interface ContextSources {
   conditions: readonly fhir4.Condition[];
   medicationRequests: readonly fhir4.MedicationRequest[];
-  /** Medications returned beside the requests (e.g. by `_include`), resolved by reference. */
+  medicationStatements?: readonly fhir4.MedicationStatement[];
+  /** Medications returned beside the records (by `_include`, or in any prefetch key), resolved by reference. */
   medications: readonly fhir4.Medication[];
   /** DiagnosticReports, Procedures or ServiceRequests that may record abdominal imaging. */
   imaging: readonly fhir4.Resource[];
@@ -49,6 +56,7 @@ export interface ContextSources {
   lookbackDays: number;
 }
 
+const DAY_MS = 86_400_000;
 const CONDITION_CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
 const CONDITION_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
 const ACTIVE_CLINICAL_STATUSES = ['active', 'recurrence', 'relapse'];
@@ -74,17 +82,25 @@ const DONE_IMAGING_STATUSES: Readonly<Record<string, readonly string[]>> = {
 
 export function readPatientContext(
   sources: ContextSources,
-  lists: { conditions: ConditionList; drugs: DrugList },
+  lists: { conditions: ConditionList; drugs: DrugList; drugProducts?: DrugProductTable },
 ): PatientContext {
+  const medications = describeMedications(sources, lists.drugs);
   return {
     conditions: sources.conditions
       .filter(isCurrentCondition)
       .flatMap((condition) => classifyCondition(condition, lists.conditions)),
-    cholestaticDrugs: matchMedications(sources, lists.drugs),
-    immunosuppressants: describeMedications(sources).flatMap(({ medication }) => {
-      const match = matchDrug(medication, lists.drugs.immunosuppressants, lists.drugs.rxnormSystem);
-      return match === null ? [] : [match.drug.name];
-    }),
+    cholestaticDrugs: matchMedications(medications, lists.drugs, lists.drugProducts),
+    immunosuppressants: medications
+      .filter(({ exposure }) => isCurrent(exposure))
+      .flatMap(({ medication }) => {
+        const match = matchDrug(
+          medication,
+          lists.drugs.immunosuppressants,
+          lists.drugs.rxnormSystem,
+        );
+        return match === null ? [] : [match.drug.name];
+      }),
+    unresolvedMedications: medications.filter(({ unresolved }) => unresolved).length,
     abdominalImaging: findAbdominalImaging(sources),
   };
 }
@@ -143,60 +159,263 @@ export function icdStartsWith(code: string, prefix: string): boolean {
   return strip(code).startsWith(strip(prefix));
 }
 
-function matchMedications(sources: ContextSources, drugs: DrugList): MatchedDrug[] {
-  const matched: MatchedDrug[] = [];
-  for (const { request, medication } of describeMedications(sources)) {
-    const match = matchDrug(medication, drugs.cholestatic, drugs.rxnormSystem);
-    if (match !== null && !matched.some((entry) => entry.drug.name === match.drug.name)) {
-      matched.push({
-        drug: match.drug,
-        matchedBy: match.matchedBy,
-        medicationRequestId: request.id ?? null,
-        recordText:
-          medication.texts[0] ??
-          medication.codings.find((coding) => coding.display)?.display ??
-          match.drug.name,
-      });
-    }
-  }
-  return matched;
+// ---- medications (C4, W8): what the patient takes now or stopped within the exposure window ----
+
+export interface MatchedDrug {
+  drug: DrugEntry;
+  matchedBy: MatchedBy;
+  /** The MedicationRequest or MedicationStatement id the drug was found in. */
+  medicationRequestId: string | null;
+  sourceType: 'MedicationRequest' | 'MedicationStatement';
+  /** The medication as the record names it, for the card. */
+  recordText: string;
+  exposure: MedicationExposure;
 }
 
-/** Active requests only, with the medication taken from the code, a contained or an included resource. */
-function describeMedications(
-  sources: ContextSources,
-): Array<{ request: fhir4.MedicationRequest; medication: MedicationDescription }> {
-  return sources.medicationRequests
-    .filter((request) => request.status === 'active')
-    .map((request) => ({ request, medication: describeMedication(request, sources.medications) }));
+/**
+ * When the patient took the drug. Cholestatic injury can start after a drug is stopped and resolves
+ * over about six months (C4, reference §5), so a stopped drug counts until the window closes.
+ */
+export interface MedicationExposure {
+  status: 'active' | 'on-hold' | 'stopped' | 'completed';
+  /** The recorded end (ISO), for a stopped or completed record that has one. */
+  endedOn: string | null;
+  /** Whole days from `endedOn` to now. */
+  daysSinceEnd: number | null;
+  /** For an ended record without an end: the order or start date, which bounds the end from below. */
+  startedOn: string | null;
+}
+
+const CURRENT_STATUSES = ['active', 'on-hold'] as const;
+const ENDED_STATUSES = ['stopped', 'completed'] as const;
+
+type MedicationRecord = fhir4.MedicationRequest | fhir4.MedicationStatement;
+
+// One index per reviewed drug list (built at start-up, so the cache holds one or two entries).
+const catalogues = new WeakMap<DrugList, DrugCatalogue<DrugEntry>>();
+
+function catalogueOf(drugs: DrugList, products: DrugProductTable | undefined) {
+  let catalogue = catalogues.get(drugs);
+  if (catalogue === undefined) {
+    catalogue = buildDrugCatalogue(drugs.cholestatic, drugs.rxnormSystem, products);
+    catalogues.set(drugs, catalogue);
+  }
+  return catalogue;
+}
+
+function matchMedications(
+  medications: readonly DescribedMedication[],
+  drugs: DrugList,
+  products: DrugProductTable | undefined,
+): MatchedDrug[] {
+  const catalogue = catalogueOf(drugs, products);
+  const best = new Map<string, MatchedDrug>();
+  for (const { record, medication, exposure } of medications) {
+    const match = matchMedication(medication, catalogue);
+    if (match === null) {
+      continue;
+    }
+    const candidate: MatchedDrug = {
+      drug: match.drug,
+      matchedBy: match.matchedBy,
+      medicationRequestId: record.id ?? null,
+      sourceType: record.resourceType,
+      recordText:
+        medication.texts[0] ??
+        medication.codings.find((coding) => coding.display)?.display ??
+        match.drug.name,
+      exposure,
+    };
+    const kept = best.get(match.drug.name);
+    if (kept === undefined || isMoreRecent(candidate.exposure, kept.exposure)) {
+      best.set(match.drug.name, candidate);
+    }
+  }
+  return [...best.values()].sort((a, b) => (isMoreRecent(a.exposure, b.exposure) ? -1 : 1));
+}
+
+/** A current record beats an ended one; of two ended ones, the later end (unknown ends last). */
+function isMoreRecent(a: MedicationExposure, b: MedicationExposure): boolean {
+  if (isCurrent(a) !== isCurrent(b)) {
+    return isCurrent(a);
+  }
+  return (a.daysSinceEnd ?? Infinity) < (b.daysSinceEnd ?? Infinity);
+}
+
+interface DescribedMedication {
+  record: MedicationRecord;
+  medication: MedicationDescription;
+  exposure: MedicationExposure;
+  /** A reference to a Medication that was not supplied, with no display to go by. */
+  unresolved: boolean;
+}
+
+/**
+ * Requests and statements that are current, or that ended inside the exposure window, each with
+ * the medication taken from its code, a contained Medication or one supplied beside it.
+ */
+function describeMedications(sources: ContextSources, drugs: DrugList): DescribedMedication[] {
+  const records: MedicationRecord[] = [
+    ...sources.medicationRequests,
+    ...(sources.medicationStatements ?? []),
+  ];
+  return records.flatMap((record) => {
+    const exposure = readExposure(record, sources.now, drugs.recentExposure.days);
+    if (exposure === null) {
+      return [];
+    }
+    const medication = describeMedication(record, sources.medications);
+    const unresolved = medication.codings.length === 0 && medication.texts.length === 0;
+    return [{ record, medication, exposure, unresolved }];
+  });
+}
+
+export function isCurrent(exposure: MedicationExposure): boolean {
+  return exposure.status === 'active' || exposure.status === 'on-hold';
+}
+
+/** "active", "on hold", "stopped 24 days ago", "completed today", "stopped, no end date". */
+export function describeExposure(exposure: MedicationExposure): string {
+  if (exposure.status === 'on-hold') {
+    return 'on hold';
+  }
+  if (exposure.status === 'active') {
+    return 'active';
+  }
+  const days = exposure.daysSinceEnd;
+  if (days === null) {
+    return `${exposure.status}, no end date`;
+  }
+  return days === 0
+    ? `${exposure.status} today`
+    : `${exposure.status} ${days} day${days === 1 ? '' : 's'} ago`;
+}
+
+/**
+ * Null when the record does not count: never taken (cancelled, draft, intended, not-taken), in
+ * error, of unknown status, or ended before the window. A stopped record without an end date counts
+ * only when its order or start date lies inside the window (the end cannot be earlier than that).
+ */
+export function readExposure(
+  record: MedicationRecord,
+  now: Date,
+  windowDays: number,
+): MedicationExposure | null {
+  const status = record.status as string;
+  const nowMs = now.getTime();
+  const since = nowMs - windowDays * DAY_MS;
+  const end = latestDate(endDatesOf(record));
+  const start = latestDate(startDatesOf(record));
+  if ((CURRENT_STATUSES as readonly string[]).includes(status)) {
+    // A record still "active" whose recorded course ended is judged by that end.
+    if (end === null || end.ms > nowMs) {
+      return {
+        status: status as MedicationExposure['status'],
+        endedOn: null,
+        daysSinceEnd: null,
+        startedOn: null,
+      };
+    }
+  } else if (!(ENDED_STATUSES as readonly string[]).includes(status)) {
+    return null;
+  }
+  const ended = (ENDED_STATUSES as readonly string[]).includes(status)
+    ? (status as MedicationExposure['status'])
+    : 'completed';
+  if (end !== null) {
+    if (end.ms < since) {
+      return null;
+    }
+    return {
+      status: ended,
+      endedOn: end.text,
+      daysSinceEnd: Math.max(0, Math.floor((nowMs - end.ms) / DAY_MS)),
+      startedOn: null,
+    };
+  }
+  if (start === null || start.ms < since || start.ms > nowMs) {
+    return null;
+  }
+  return { status: ended, endedOn: null, daysSinceEnd: null, startedOn: start.text };
+}
+
+function endDatesOf(record: MedicationRecord): Array<string | undefined> {
+  if (record.resourceType === 'MedicationStatement') {
+    return [
+      record.effectivePeriod?.end,
+      // A completed statement with a single date records when it was taken.
+      record.effectiveDateTime,
+    ];
+  }
+  const dosage: unknown = record.dosageInstruction;
+  return [
+    record.dispenseRequest?.validityPeriod?.end,
+    ...(Array.isArray(dosage) ? dosage : []).map((d: unknown) =>
+      isRecord(d) ? (d as fhir4.Dosage).timing?.repeat?.boundsPeriod?.end : undefined,
+    ),
+  ];
+}
+
+function startDatesOf(record: MedicationRecord): Array<string | undefined> {
+  return record.resourceType === 'MedicationStatement'
+    ? [record.effectivePeriod?.start, record.dateAsserted]
+    : [record.authoredOn, record.dispenseRequest?.validityPeriod?.start];
+}
+
+function latestDate(values: ReadonlyArray<unknown>): { text: string; ms: number } | null {
+  let latest: { text: string; ms: number } | null = null;
+  for (const value of values) {
+    if (typeof value !== 'string') {
+      continue;
+    }
+    const ms = Date.parse(value);
+    if (!Number.isNaN(ms) && (latest === null || ms > latest.ms)) {
+      latest = { text: value, ms };
+    }
+  }
+  return latest;
 }
 
 function describeMedication(
-  request: fhir4.MedicationRequest,
-  included: readonly fhir4.Medication[],
+  record: MedicationRecord,
+  supplied: readonly fhir4.Medication[],
 ): MedicationDescription {
-  const concept = request.medicationCodeableConcept;
+  const concept = record.medicationCodeableConcept;
   if (concept !== undefined) {
-    return { codings: codingsOf(concept), texts: textsOf(concept) };
+    return describeConcept(concept);
   }
-  const reference = request.medicationReference;
-  const texts = typeof reference?.display === 'string' ? [reference.display] : [];
-  const target = reference?.reference;
+  const reference = record.medicationReference;
+  const display = typeof reference?.display === 'string' ? reference.display : undefined;
+  const medication = resolveMedication(record, supplied);
+  if (medication === undefined) {
+    return { codings: [], texts: display === undefined ? [] : [display] };
+  }
+  return describeMedicationResource(medication, display);
+}
+
+/**
+ * The Medication a record points to: contained (`#id`), or supplied beside it (by `_include`, or
+ * in another prefetch key) as `Medication/id`, an absolute URL ending in it, or a versioned form.
+ */
+export function resolveMedication(
+  record: MedicationRecord,
+  supplied: readonly fhir4.Medication[],
+): fhir4.Medication | undefined {
+  const target = record.medicationReference?.reference;
   if (typeof target !== 'string') {
-    return { codings: [], texts };
+    return undefined;
   }
-  const medication = target.startsWith('#')
-    ? (Array.isArray(request.contained) ? request.contained : []).find(
-        (resource): resource is fhir4.Medication =>
-          isRecord(resource) &&
-          resource.resourceType === 'Medication' &&
-          `#${resource.id ?? ''}` === target,
-      )
-    : included.find((resource) => `Medication/${resource.id ?? ''}` === target);
-  if (medication?.code === undefined) {
-    return { codings: [], texts };
+  if (target.startsWith('#')) {
+    return (Array.isArray(record.contained) ? record.contained : []).find(
+      (resource): resource is fhir4.Medication =>
+        isRecord(resource) &&
+        resource.resourceType === 'Medication' &&
+        `#${resource.id ?? ''}` === target,
+    );
   }
-  return { codings: codingsOf(medication.code), texts: [...textsOf(medication.code), ...texts] };
+  const match = /(?:^|\/)Medication\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(target);
+  const id = match?.[1];
+  return id === undefined ? undefined : supplied.find((resource) => resource.id === id);
 }
 
 function findAbdominalImaging(sources: ContextSources): ImagingRecord | null {
@@ -262,12 +481,6 @@ function codesOf(concept: fhir4.CodeableConcept | undefined, system: string): st
 function codingsOf(concept: fhir4.CodeableConcept | undefined): fhir4.Coding[] {
   const codings: unknown = isRecord(concept) ? concept.coding : undefined;
   return Array.isArray(codings) ? codings.filter(isCoding) : [];
-}
-
-function textsOf(concept: fhir4.CodeableConcept | undefined): string[] {
-  return isRecord(concept) && typeof concept.text === 'string' && concept.text !== ''
-    ? [concept.text]
-    : [];
 }
 
 function isCoding(value: unknown): value is fhir4.Coding {

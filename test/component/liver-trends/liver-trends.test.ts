@@ -75,6 +75,9 @@ function serveScenario(scenario: Scenario, queries: Array<Record<string, string>
     .get('/MedicationRequest')
     .query(record)
     .reply(200, toSearchset(scenario.medicationRequests))
+    .get('/MedicationStatement')
+    .query(record)
+    .reply(200, toSearchset([]))
     .get('/DiagnosticReport')
     .query(record)
     .reply(200, toSearchset(scenario.imaging));
@@ -103,7 +106,7 @@ afterAll(() => {
 });
 
 describe('liver-trends over HTTP', () => {
-  it('Discovery lists liver-trends for patient-view with its five prefetch templates', async () => {
+  it('Discovery lists liver-trends for patient-view with its six prefetch templates', async () => {
     const res = await request(buildApp()).get('/cds-services').expect(200);
     const entry = res.body.services.find(
       (service: { id: string }) => service.id === 'liver-trends',
@@ -116,7 +119,10 @@ describe('liver-trends over HTTP', () => {
         /^Observation\?patient=\{\{context\.patientId\}\}&code=http:\/\/loinc\.org\|6768-6,/,
       ),
       conditions: 'Condition?patient={{context.patientId}}',
-      medications: 'MedicationRequest?patient={{context.patientId}}&status=active',
+      medications:
+        'MedicationRequest?patient={{context.patientId}}&status=active,on-hold,completed,stopped&_include=MedicationRequest:medication',
+      medicationStatements:
+        'MedicationStatement?patient={{context.patientId}}&status=active,on-hold,completed,stopped&_include=MedicationStatement:medication',
       imaging: expect.stringMatching(/^DiagnosticReport\?patient=\{\{context\.patientId\}\}&code=/),
     });
   });
@@ -153,7 +159,7 @@ describe('liver-trends over HTTP', () => {
     },
   );
 
-  it('When the data come from the FHIR server, asks for the analyte codes newest first and only active medications', async () => {
+  it('When the data come from the FHIR server, asks for the analyte codes newest first, and for current and ended medications with their Medications included', async () => {
     const queries: Array<Record<string, string>> = [];
     serveScenario(SCENARIOS[0]!, queries);
 
@@ -169,7 +175,16 @@ describe('liver-trends over HTTP', () => {
         'http://loinc.org|1968-7',
       ]),
     );
-    expect(queries).toContainEqual({ patient: 'pat-1', status: 'active' });
+    expect(queries).toContainEqual({
+      patient: 'pat-1',
+      status: 'active,on-hold,completed,stopped',
+      _include: 'MedicationRequest:medication',
+    });
+    expect(queries).toContainEqual({
+      patient: 'pat-1',
+      status: 'active,on-hold,completed,stopped',
+      _include: 'MedicationStatement:medication',
+    });
     expect(queries).toContainEqual({ patient: 'pat-1' });
   });
 

@@ -32,6 +32,7 @@ export function buildFullPrefetch(labs = buildDivergentLabs()): Record<string, f
     labs: searchset(labs),
     conditions: searchset([]),
     medications: searchset([]),
+    medicationStatements: searchset([]),
     imaging: searchset([]),
   };
 }

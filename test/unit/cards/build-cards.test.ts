@@ -121,7 +121,7 @@ describe('buildCards', () => {
   it('When the medication card is built, it names the drug, links its LiverTox entry and offers override reasons but no orders', () => {
     const [medicationCard] = cardsFor(findScenario('amoxicillin-clavulanate-68'));
 
-    expect(medicationCard!.summary).toMatch(/^Active amoxicillin–clavulanate: /);
+    expect(medicationCard!.summary).toMatch(/^amoxicillin–clavulanate \(active\): /);
     expect(medicationCard!.links).toContainEqual({
       label: 'LiverTox: amoxicillin–clavulanate',
       url: 'https://www.ncbi.nlm.nih.gov/books/NBK547852/?term=amoxicillin%20clavulanate',
@@ -285,7 +285,14 @@ describe('the liver-trends handler', () => {
         hookInstance: '2f0ab1c3-6b7d-4c9a-9a53-5d4f0ce1f004',
         context: { patientId: 'pat-1', userId: 'Practitioner/example' },
       },
-      data: { patient: null, labs: null, conditions: null, medications: null, imaging: null },
+      data: {
+        patient: null,
+        labs: null,
+        conditions: null,
+        medications: null,
+        medicationStatements: null,
+        imaging: null,
+      },
       now: SCENARIO_NOW,
       lookbackDays: 180,
     });
@@ -337,7 +344,7 @@ describe('the liver-trends handler', () => {
     expect(suggestionIdsOf(cards[0]!, content)).toEqual(['abdominal-ultrasound', 'mrcp']);
   });
 
-  it('declares the patient-view discovery entry with its five prefetch templates', () => {
+  it('declares the patient-view discovery entry with its six prefetch templates', () => {
     const { definition } = service;
 
     expect(definition).toMatchObject({ id: 'liver-trends', hook: 'patient-view' });
@@ -345,14 +352,19 @@ describe('the liver-trends handler', () => {
       'conditions',
       'imaging',
       'labs',
+      'medicationStatements',
       'medications',
       'patient',
     ]);
     expect(definition.prefetch?.labs).toMatch(
       /^Observation\?patient=\{\{context\.patientId\}\}&code=http:\/\/loinc\.org\|6768-6,.*http:\/\/loinc\.org\|1742-6,.*&_sort=-date&_count=200$/,
     );
+    // Stopped and completed records count too (C4), with their Medications included.
     expect(definition.prefetch?.medications).toBe(
-      'MedicationRequest?patient={{context.patientId}}&status=active',
+      'MedicationRequest?patient={{context.patientId}}&status=active,on-hold,completed,stopped&_include=MedicationRequest:medication',
+    );
+    expect(definition.prefetch?.medicationStatements).toBe(
+      'MedicationStatement?patient={{context.patientId}}&status=active,on-hold,completed,stopped&_include=MedicationStatement:medication',
     );
   });
 });

@@ -20,6 +20,7 @@ function readRaw(): Record<keyof CardContent, unknown> {
     medicationReview: read(CONTENT_FILES.medicationReview),
     conditions: read(CONTENT_FILES.conditions),
     drugs: read(CONTENT_FILES.drugs),
+    drugProducts: read(CONTENT_FILES.drugProducts),
   };
 }
 
@@ -100,6 +101,33 @@ describe('card content', () => {
 
     expect(error.file).toBe('medication-review.json');
     expect(error.message).toMatch(/summary\.below-5x: summary can reach 141 characters/);
+  });
+
+  it.each([
+    [
+      'names a drug missing from the list',
+      { drug: 'amoxycillin', rxcui: '1', status: 'V' },
+      '"amoxycillin" is not a drug',
+    ],
+    [
+      "reuses another drug's ingredient code",
+      { drug: 'clopidogrel', rxcui: '1256', status: 'V' },
+      'is the ingredient code of "azathioprine"',
+    ],
+    [
+      'carries an unverified code',
+      { drug: 'clopidogrel', rxcui: '2', status: 'U' },
+      'products.0.status',
+    ],
+  ])('When a product code %s, loading fails and says why', (_title, product, message) => {
+    const raw = readRaw();
+    const table = structuredClone(raw.drugProducts) as { products: object[] };
+    table.products = [{ tty: 'SCD', name: 'x', evidence: 'test', ...product }, ...table.products];
+
+    const error = errorOf(() => parseCardContent({ ...raw, drugProducts: table }));
+
+    expect(error.file).toBe('cholestatic-drug-products.json');
+    expect(error.message).toContain(message);
   });
 
   it('When a suggestion the rules ask for is removed, loading fails and names it', () => {

@@ -27,7 +27,7 @@ async function cardsFor(scenario: MedsScenario): Promise<Card[]> {
   return cards;
 }
 
-describe.each([9] as const)('fidelity class %i patients', (fidelityClass) => {
+describe.each([7, 9] as const)('fidelity class %i patients', (fidelityClass) => {
   const table = MEDS_SCENARIOS.filter((s) => s.fidelityClass === fidelityClass).map(
     (scenario) => [scenario.story, scenario] as const,
   );

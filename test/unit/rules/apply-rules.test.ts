@@ -336,7 +336,9 @@ describe('applyRules', () => {
           drug,
           matchedBy: 'rxnorm',
           medicationRequestId: 'med-1',
+          sourceType: 'MedicationRequest',
           recordText: 'clopidogrel 75 mg',
+          exposure: { status: 'active', endedOn: null, daysSinceEnd: null, startedOn: null },
         },
       ],
     };

@@ -194,15 +194,36 @@ describe('readPatientContext', () => {
       ).toBe('terbinafine');
     });
 
-    it('When a matching request is stopped, completed or on hold, ignores it', () => {
+    it('When a matching request is stopped or completed with no date at all, ignores it: it cannot be placed inside the exposure window', () => {
       const context = contextOf({
-        medicationRequests: (['stopped', 'completed', 'on-hold'] as const).map((status, index) =>
+        medicationRequests: (['stopped', 'completed'] as const).map((status, index) =>
           buildMedicationRequest(`m${index}`, { text: 'clopidogrel 75 mg' }, status),
         ),
       });
 
       expect(context.cholestaticDrugs).toEqual([]);
     });
+
+    it('When a matching request is on hold, counts it as current: the drug was being taken', () => {
+      const context = contextOf({
+        medicationRequests: [
+          buildMedicationRequest('m1', { text: 'clopidogrel 75 mg' }, 'on-hold'),
+        ],
+      });
+
+      expect(context.cholestaticDrugs.map((match) => match.exposure.status)).toEqual(['on-hold']);
+    });
+
+    it.each(['cancelled', 'draft', 'entered-in-error', 'unknown'] as const)(
+      'When a matching request is %s, ignores it: the drug was never (known to be) taken',
+      (status) => {
+        const context = contextOf({
+          medicationRequests: [buildMedicationRequest('m1', { text: 'clopidogrel 75 mg' }, status)],
+        });
+
+        expect(context.cholestaticDrugs).toEqual([]);
+      },
+    );
 
     it('When azathioprine is active, lists it both as a cholestatic drug and as an immunosuppressant', () => {
       const context = contextOf({
