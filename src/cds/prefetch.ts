@@ -18,7 +18,18 @@ const USER_TOKENS: Readonly<Record<string, string>> = {
 export type ResolvedTemplate =
   | { kind: 'query'; query: string }
   /** A token has no value in this call (e.g. an optional context field, or a user of another type). */
-  | { kind: 'no-value'; token: string };
+  | { kind: 'no-value'; token: string }
+  /** A token in the URL path holds something other than a FHIR id, e.g. `../Group/1`. */
+  | { kind: 'invalid-value'; token: string };
+
+/** FHIR R4 id; a run of dots alone is refused too, since `.` and `..` are path segments in a URL. */
+const FHIR_ID = /^(?!\.+$)[A-Za-z0-9\-.]{1,64}$/;
+/** `Type/id`, the one multi-segment value allowed in a path (`{{context.userId}}`). */
+const TYPE_AND_ID = /^[A-Z][A-Za-z]{0,63}\/(?!\.+$)[A-Za-z0-9\-.]{1,64}$/;
+
+export function isFhirId(value: string): boolean {
+  return FHIR_ID.test(value);
+}
 
 /** Tokens a template uses that no hook context could ever fill; empty when the template is sound. */
 export function findInvalidTokens(template: string): string[] {
@@ -33,23 +44,33 @@ export function findInvalidTokens(template: string): string[] {
 }
 
 /**
- * Replaces every token with its value from the request context. Values are percent-encoded except
- * for `/`, so `{{context.userId}}` still forms a `Type/id` read while a stray `&` cannot add query
- * parameters.
+ * Replaces every token with its value from the request context. In the path (before `?`) a value
+ * must be a FHIR id or a `Type/id` reference, so nothing like `../` can climb out of the FHIR base;
+ * in the query it is percent-encoded except for `/`, so a stray `&` cannot add parameters.
  */
 export function resolvePrefetchTemplate(
   template: string,
   context: Readonly<Record<string, unknown>>,
 ): ResolvedTemplate {
   let missing: string | undefined;
-  const query = template.replace(TOKEN, (_whole, rawToken: string) => {
+  let invalid: string | undefined;
+  const queryStart = template.indexOf('?');
+  const query = template.replace(TOKEN, (_whole, rawToken: string, offset: number) => {
     const value = valueOf(rawToken, context);
     if (value === undefined) {
       missing ??= rawToken;
       return '';
     }
+    const inPath = queryStart < 0 || offset < queryStart;
+    if (inPath && !FHIR_ID.test(value) && !TYPE_AND_ID.test(value)) {
+      invalid ??= rawToken;
+      return '';
+    }
     return encodeURIComponent(value).replace(/%2F/gi, '/');
   });
+  if (invalid !== undefined) {
+    return { kind: 'invalid-value', token: invalid };
+  }
   return missing === undefined ? { kind: 'query', query } : { kind: 'no-value', token: missing };
 }
 
@@ -74,7 +95,8 @@ function valueOf(token: string, context: Readonly<Record<string, unknown>>): str
     return undefined;
   }
   const [type, id, ...rest] = userId.split('/');
-  return type === resourceType && id !== undefined && id !== '' && rest.length === 0
+  // The id lands in a path (`Practitioner/{{userPractitionerId}}`): only a FHIR id may stand there.
+  return type === resourceType && id !== undefined && FHIR_ID.test(id) && rest.length === 0
     ? id
     : undefined;
 }

@@ -9,7 +9,41 @@ import { isFhirResource, isRecord } from '../fhir/guards.js';
 
 const LOWERCASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const HttpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
+const HttpUrlSchema = z
+  .string()
+  .max(2048, { error: 'must be at most 2048 characters' })
+  .pipe(z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }));
+
+/** Caps on free strings from clients: generous for real values, small enough to bound memory. */
+export const STRING_LIMITS = {
+  /** Codes, ids, token types and other short tokens. */
+  short: 256,
+  /** URLs, displays, scopes. */
+  medium: 2048,
+  /** OAuth access tokens (JWTs with many claims run to a few kB). */
+  accessToken: 16_384,
+  /** `overrideReason.userComment`, in UTF-8 bytes. */
+  userCommentBytes: 4096,
+  timestamp: 64,
+} as const;
+
+const shortString = () =>
+  z
+    .string()
+    .max(STRING_LIMITS.short, { error: `must be at most ${STRING_LIMITS.short} characters` });
+const mediumString = () =>
+  z
+    .string()
+    .max(STRING_LIMITS.medium, { error: `must be at most ${STRING_LIMITS.medium} characters` });
+
+/**
+ * A FHIR R4 id. `.` and `..` alone are refused although the id grammar admits them: they are path
+ * segments in a URL and would climb out of the FHIR base.
+ * @see https://hl7.org/fhir/R4/datatypes.html#id
+ */
+export const FhirIdSchema = z.string().regex(/^(?!\.+$)[A-Za-z0-9\-.]{1,64}$/, {
+  error: 'must be a FHIR id (1-64 of A-Z, a-z, 0-9, "-", ".")',
+});
 
 /** Any FHIR resource: a JSON object with a non-empty `resourceType`; its content is not validated here. */
 export const FhirResourceSchema = z.custom<fhir4.Resource>(isFhirResource, {
@@ -31,9 +65,9 @@ export const ExtensionSchema = z.record(z.string(), z.unknown());
  * @see https://cds-hooks.hl7.org/2.0/#coding
  */
 export const CodingSchema = z.object({
-  code: z.string().min(1),
-  system: z.string().min(1),
-  display: z.string().min(1).optional(),
+  code: shortString().min(1),
+  system: mediumString().min(1),
+  display: mediumString().min(1).optional(),
 });
 
 /**
@@ -41,13 +75,18 @@ export const CodingSchema = z.object({
  * @see https://cds-hooks.hl7.org/2.0/#passing-the-access-token-to-the-cds-service
  */
 export const FhirAuthorizationSchema = z.object({
-  access_token: z.string().min(1),
+  access_token: z
+    .string()
+    .min(1)
+    .max(STRING_LIMITS.accessToken, {
+      error: `must be at most ${STRING_LIMITS.accessToken} characters`,
+    }),
   token_type: z.literal('Bearer', { error: "must be 'Bearer'" }),
   expires_in: z.number().int().nonnegative(),
-  scope: z.string().min(1),
-  subject: z.string().min(1),
+  scope: mediumString().min(1),
+  subject: shortString().min(1),
   /** Present when the granted scopes are patient/ scopes: the one patient the token is limited to. */
-  patient: z.string().min(1).optional(),
+  patient: FhirIdSchema.optional(),
 });
 
 /** One prefetch value: a resource (often a searchset Bundle), or null when the client found nothing. */
@@ -59,7 +98,7 @@ export const PrefetchValueSchema = FhirResourceSchema.nullable();
  */
 export const CdsRequestSchema = z
   .object({
-    hook: z.string().min(1),
+    hook: shortString().min(1),
     // Any 8-4-4-4-12 hex value is accepted; clients differ on UUID versions and letter case.
     hookInstance: z.guid({
       error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID'),
@@ -71,6 +110,15 @@ export const CdsRequestSchema = z
     extension: ExtensionSchema.optional(),
   })
   .superRefine((request, ctx) => {
+    // Every hook's patientId ends up in FHIR URLs: whatever the hook, it must be a FHIR id.
+    const patientId = request.context.patientId;
+    if (patientId !== undefined && !FhirIdSchema.safeParse(patientId).success) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['context', 'patientId'],
+        message: 'must be a FHIR id (1-64 of A-Z, a-z, 0-9, "-", ".")',
+      });
+    }
     if (request.fhirAuthorization !== undefined && request.fhirServer === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -85,11 +133,16 @@ export const CdsRequestSchema = z
  * @see https://cds-hooks.org/hooks/patient-view/
  */
 export const PatientViewContextSchema = z.object({
-  userId: z.string().regex(/^(Practitioner|PractitionerRole|Patient|RelatedPerson)\/[^/\s]+$/, {
-    error: 'must be a reference such as Practitioner/123',
-  }),
-  patientId: z.string().min(1),
-  encounterId: z.string().min(1).optional(),
+  userId: z
+    .string()
+    .regex(
+      /^(Practitioner|PractitionerRole|Patient|RelatedPerson)\/(?!\.+$)[A-Za-z0-9\-.]{1,64}$/,
+      {
+        error: 'must be a reference such as Practitioner/123',
+      },
+    ),
+  patientId: FhirIdSchema,
+  encounterId: FhirIdSchema.optional(),
 });
 
 /** Context schemas of the hooks this service knows; the router checks `context` against them. */
@@ -231,14 +284,24 @@ export const FeedbackItemSchema = z
   .object({
     card: z.guid({ error: 'must be the uuid of a card' }),
     outcome: z.enum(['accepted', 'overridden']),
-    acceptedSuggestions: z.array(z.object({ id: z.string().min(1) })).optional(),
+    acceptedSuggestions: z.array(z.object({ id: shortString().min(1) })).optional(),
     overrideReason: z
       .object({
         reason: CodingSchema.optional(),
-        userComment: z.string().optional(),
+        userComment: z
+          .string()
+          .refine((text) => Buffer.byteLength(text, 'utf8') <= STRING_LIMITS.userCommentBytes, {
+            error: `must be at most ${STRING_LIMITS.userCommentBytes} bytes (UTF-8)`,
+          })
+          .optional(),
       })
       .optional(),
-    outcomeTimestamp: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
+    outcomeTimestamp: z
+      .string()
+      .max(STRING_LIMITS.timestamp, {
+        error: `must be at most ${STRING_LIMITS.timestamp} characters`,
+      })
+      .pipe(z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' })),
     extension: ExtensionSchema.optional(),
   })
   .superRefine((item, ctx) => {

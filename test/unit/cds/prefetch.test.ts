@@ -37,6 +37,26 @@ describe('resolvePrefetchTemplate', () => {
   });
 
   test.each([
+    ['Patient/{{context.patientId}}', '../Group/1'],
+    ['Patient/{{context.patientId}}', '..'],
+    ['Patient/{{context.patientId}}/_history', 'a b'],
+    ['{{context.patientId}}', 'Patient/../../metadata'],
+  ])('In the path, %s with %j is refused as an invalid value', (template, patientId) => {
+    expect(resolvePrefetchTemplate(template, { patientId })).toEqual({
+      kind: 'invalid-value',
+      token: 'context.patientId',
+    });
+  });
+
+  test('A user token whose id is not a FHIR id has no value', () => {
+    expect(
+      resolvePrefetchTemplate('Practitioner/{{userPractitionerId}}', {
+        userId: 'Practitioner/..',
+      }),
+    ).toMatchObject({ kind: 'no-value' });
+  });
+
+  test.each([
     ['a user token of another resource type', 'PractitionerRole?_id={{userPractitionerRoleId}}'],
     ['an optional context field that is absent', 'Encounter/{{context.locationId}}'],
     ['a context field that is an object', 'Patient/{{context.nested}}'],
