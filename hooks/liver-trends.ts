@@ -5,6 +5,7 @@ import { assess } from '../src/engine/assess.js';
 import type { Assessment } from '../src/engine/types.js';
 import { isBundle, isRecord } from '../src/fhir/guards.js';
 import { applyRules } from '../src/rules/apply-rules.js';
+import { explainNoCard } from '../src/rules/no-card-reason.js';
 import { ABDOMINAL_ULTRASOUND_CODES, readPatientContext } from '../src/rules/patient-context.js';
 import { listAnalyteLoincCodes } from '../src/terminology/analytes.js';
 import { LOINC } from '../src/terminology/systems.js';
@@ -59,7 +60,7 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
       const patient = resourcesOf(data, 'patient', 'Patient')[0] ?? null;
       const patientId = readPatientId(invocation.request.context) ?? patient?.id;
       if (patientId === undefined) {
-        return { cards: [] };
+        return { cards: [], noCardReason: 'no-patient' };
       }
       const assessment = assess({
         observations: resourcesOf(data, 'labs', 'Observation'),
@@ -67,6 +68,7 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
         now,
         lookbackDays,
       });
+      assessment.dataQuality.push(...(invocation.dataNotes ?? []));
       if (isSubsetted(data.labs)) {
         // The newest results came back, older ones did not: the card must say so, not hide it.
         assessment.dataQuality.push({
@@ -94,7 +96,7 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
       );
       const recommendations = applyRules(assessment, context);
       if (recommendations.length === 0) {
-        return { cards: [] };
+        return { cards: [], noCardReason: explainNoCard(assessment) };
       }
       const trendLinkUrl = await publishTrendLink(invocation, assessment);
       return {

@@ -1,4 +1,4 @@
-import type { Assessment } from '../engine/types.js';
+import type { Assessment, DataQualityNote } from '../engine/types.js';
 import type { Card, CdsRequest } from './schemas.js';
 
 /**
@@ -29,10 +29,37 @@ export interface HookInvocation {
   now: Date;
   lookbackDays: number;
   trendLinks?: TrendLinkPublisher;
+  /** Problems found while gathering (e.g. other patients' resources dropped): every card shows them. */
+  dataNotes?: DataQualityNote[];
+}
+
+/**
+ * Why a call answered with no card, for the debug log and `/metrics`. A closed set so that the
+ * metric's labels stay bounded; `unspecified` is what a service that gives no reason is counted as.
+ */
+export const NO_CARD_REASONS = [
+  'no-patient',
+  'no-data',
+  'too-few-points',
+  'stable',
+  'noise',
+  'alp-falling',
+  'aminotransferases-not-falling',
+  'within-uln',
+  'not-indicated',
+  'unspecified',
+] as const;
+
+export type NoCardReason = (typeof NO_CARD_REASONS)[number];
+
+export interface HookResult {
+  cards: Card[];
+  /** Set when `cards` is empty. */
+  noCardReason?: NoCardReason;
 }
 
 /** A CDS service: its discovery entry plus a transport-neutral handler that returns cards. */
 export interface CdsService {
   definition: CdsServiceDefinition;
-  handle(invocation: HookInvocation): Promise<{ cards: Card[] }>;
+  handle(invocation: HookInvocation): Promise<HookResult>;
 }

@@ -129,7 +129,9 @@ export interface DataQualityNote {
     | 'too-few-points'
     | 'no-data'
     | 'mixed-methods'
-    | 'incomplete-search';
+    | 'incomplete-search'
+    | 'other-patient-data'
+    | 'implausible-reference-range';
   message: string;
   analyte?: Analyte;
 }

@@ -10,9 +10,11 @@ import {
   type CdsRequest,
   type CdsResponse,
 } from '../cds/schemas.js';
-import type { CdsService, TrendLinkPublisher } from '../cds/service.js';
+import type { CdsService, HookResult, TrendLinkPublisher } from '../cds/service.js';
+import type { DataQualityNote } from '../engine/types.js';
 import type { FhirCallEvent, FhirCallStats, FhirGatewayFactory } from '../fhir/gateway.js';
 import { gatherPrefetch } from '../fhir/gather.js';
+import { getRequestLogger } from '../observability/logger.js';
 import type { FeedbackStore } from '../stores/feedback-store.js';
 import { CdsError, formatIssuePath, invalidRequestFrom } from './errors.js';
 
@@ -84,24 +86,45 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
     res.locals.hookInstance = request.hookInstance;
     const stats: FhirCallStats = { calls: 0, totalMs: 0 };
     res.locals.fhirStats = stats;
-    const data = await gatherPrefetch(service, request, deps.gatewayFactory, {
-      timeoutMs: deps.fhirTimeoutMs,
-      maxPages: deps.fhirMaxPages,
-      deadlineMs: deps.hookDeadlineMs,
-      onFhirCall: (event) => {
-        stats.calls += 1;
-        stats.totalMs += event.durationMs;
-        deps.onFhirCall?.(event);
+    const { data, otherPatientResources } = await gatherPrefetch(
+      service,
+      request,
+      deps.gatewayFactory,
+      {
+        timeoutMs: deps.fhirTimeoutMs,
+        maxPages: deps.fhirMaxPages,
+        deadlineMs: deps.hookDeadlineMs,
+        onFhirCall: (event) => {
+          stats.calls += 1;
+          stats.totalMs += event.durationMs;
+          deps.onFhirCall?.(event);
+        },
+        ...(deps.retryDelayMs === undefined ? {} : { retryDelayMs: deps.retryDelayMs }),
       },
-      ...(deps.retryDelayMs === undefined ? {} : { retryDelayMs: deps.retryDelayMs }),
-    });
-    const result = await service.handle({
+    );
+    const dataNotes: DataQualityNote[] = [];
+    if (otherPatientResources > 0) {
+      // Counted (res.locals feeds /metrics) and logged without ids: the count is the signal.
+      res.locals.otherPatientResources = otherPatientResources;
+      getRequestLogger(req)?.warn(
+        { service: service.definition.id, otherPatientResources },
+        'resources of another patient dropped before analysis',
+      );
+      dataNotes.push(otherPatientNote(otherPatientResources));
+    }
+    const result: HookResult = await service.handle({
       request,
       data,
       now: deps.now(),
       lookbackDays: deps.lookbackDays,
+      dataNotes,
       ...(deps.trendLinks === undefined ? {} : { trendLinks: deps.trendLinks }),
     });
+    if (result.cards.length === 0) {
+      const noCardReason = result.noCardReason ?? 'unspecified';
+      res.locals.noCardReason = noCardReason;
+      getRequestLogger(req)?.debug({ service: service.definition.id, noCardReason }, 'no card');
+    }
     res.json(checkedResponse(service.definition.id, result, deps.onInvalidResponse));
     // Under load a written response can wait several turns of the event loop for 'finish', and
     // its request with it; dropping the parsed prefetch now keeps dozens of those bundles from
@@ -121,6 +144,15 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
   });
 
   return router;
+}
+
+function otherPatientNote(count: number): DataQualityNote {
+  return {
+    code: 'other-patient-data',
+    message:
+      `${count} resource(s) not about this patient (another patient's, or no patient's) were ` +
+      'left out of the analysis: check the EHR feed.',
+  };
 }
 
 function serviceOf(res: Response): CdsService {

@@ -1,5 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { NO_CARD_REASONS } from '../cds/service.js';
 import { matchCdsRoute } from './logger.js';
 
 /** What the FHIR gateway reports after each call (the shape of `createApp`'s `onFhirCall`). */
@@ -31,6 +32,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const INDICATORS = new Set(['info', 'warning', 'critical']);
 const FEEDBACK_OUTCOMES = new Set(['accepted', 'overridden']);
 const OUTCOME_LABEL = /^[a-z0-9_-]{1,32}$/i;
+const NO_CARD_REASON_SET: ReadonlySet<string> = new Set(NO_CARD_REASONS);
 
 /**
  * One registry per app (never prom-client's global), so two apps in one process, or two tests,
@@ -83,6 +85,19 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers: [registry],
   });
 
+  const noCards = new Counter({
+    name: 'cds_no_card_total',
+    help: 'Hook calls answered with no card, by CDS service and reason',
+    labelNames: ['service', 'reason'] as const,
+    registers: [registry],
+  });
+  const otherPatientResources = new Counter({
+    name: 'cds_other_patient_resources_dropped_total',
+    help: 'Resources not about the patient in context, dropped before analysis, by CDS service',
+    labelNames: ['service'] as const,
+    registers: [registry],
+  });
+
   const classify = (url: string): { route: RouteKind; service: string } => {
     const path = url.split('?')[0] ?? '';
     if (path === '/cds-services' || path === '/cds-services/') {
@@ -109,9 +124,14 @@ export function createMetrics(options: MetricsOptions): Metrics {
       return;
     }
     if (kind === 'hook') {
-      for (const card of arrayField(body, 'cards')) {
+      const returned = arrayField(body, 'cards');
+      for (const card of returned) {
         const indicator = stringField(card, 'indicator');
         cards.inc({ service, indicator: INDICATORS.has(indicator) ? indicator : 'other' });
+      }
+      if (returned.length === 0) {
+        const reason = stringField(res.locals, 'noCardReason');
+        noCards.inc({ service, reason: NO_CARD_REASON_SET.has(reason) ? reason : 'unspecified' });
       }
     } else if (kind === 'feedback') {
       for (const item of arrayField(reqBody, 'feedback')) {
@@ -131,6 +151,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
       return json(body);
     };
     res.once('finish', () => {
+      const dropped: unknown = res.locals.otherPatientResources;
+      if (route === 'hook' && typeof dropped === 'number' && dropped > 0) {
+        otherPatientResources.inc({ service }, dropped);
+      }
       const labels = { route, service, status: String(res.statusCode) };
       stopTimer(labels);
       requests.inc(labels);

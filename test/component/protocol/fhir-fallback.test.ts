@@ -330,7 +330,7 @@ describe('Fetching prefetch keys the client did not send', () => {
     expect(fhirCalls.map((call) => call.outcome)).toEqual(['network_error', 'ok']);
   });
 
-  test('A read that finds nothing (404) is "no data", like a prefetched null', async () => {
+  test('A Patient the FHIR server does not know (404) gives 412 naming the Patient read, not an empty answer', async () => {
     nock(HAPI_ORIGIN)
       .get(`${HAPI_PATH}/Patient/1288992`)
       .reply(404, {
@@ -345,12 +345,18 @@ describe('Fetching prefetch keys the client did not send', () => {
       });
     const { app, service } = buildTestApp();
 
-    await request(app)
+    const res = await request(app)
       .post(HOOK_URL)
       .send(buildCdsRequest({ fhirServer: HAPI_BASE, prefetch: { labs: buildSearchset([]) } }))
-      .expect(200);
+      .expect(412);
 
-    expect(service.invocations[0]?.data.patient).toBeNull();
+    expect(res.body.issue).toEqual([
+      expect.objectContaining({
+        expression: ['prefetch.patient'],
+        diagnostics: expect.stringMatching(/prefetch key 'patient'.*Patient read.*not found/),
+      }),
+    ]);
+    expect(service.invocations).toEqual([]);
   });
 });
 
