@@ -37,6 +37,23 @@ function noteMixedMethods(s: AnalyteSeries): DataQualityNote | null {
   };
 }
 
+function noteImplausibleRanges(s: AnalyteSeries): DataQualityNote | null {
+  const rejected = s.points.filter((p) => p.rejectedUln !== undefined);
+  if (rejected.length === 0) {
+    return null;
+  }
+  const limits = [...new Set(rejected.map((p) => p.rejectedUln))].sort(
+    (a, b) => (a ?? 0) - (b ?? 0),
+  );
+  return {
+    code: 'implausible-reference-range',
+    analyte: s.analyte,
+    message:
+      `${rejected.length} ${s.analyte} result(s) came with an implausible upper limit of normal ` +
+      `(${limits.join(', ')} ${s.unit}); the default limit (${rejected[0]?.uln ?? ''} ${s.unit}) was used instead.`,
+  };
+}
+
 export function buildDataQuality(
   series: Readonly<Record<Analyte, AnalyteSeries>>,
   excluded: readonly ExcludedResult[],
@@ -71,6 +88,10 @@ export function buildDataQuality(
           analyte,
           message: `Latest ${analyte} is ${Math.floor(ageDays)} days old (older than ${STALE_AFTER_DAYS} days).`,
         });
+      }
+      const implausible = noteImplausibleRanges(s);
+      if (implausible !== null) {
+        notes.push(implausible);
       }
       const mixed = noteMixedMethods(s);
       if (mixed !== null) {

@@ -135,6 +135,14 @@ export function readObservation(obs: fhir4.Observation): Reading | ExcludedResul
   if (!unit.ok) {
     return exclude(unit.reason);
   }
+  const value = applyFactor(reportedValue, unit.factor);
+  const { maxValue } = ANALYTES[analyte].plausibility;
+  if (value > maxValue) {
+    const canonical = ANALYTES[analyte].canonicalUnit;
+    return exclude(
+      `value ${reportedValue} ${reportedUnit} is above the plausible maximum (${maxValue} ${canonical})`,
+    );
+  }
   const issuedMs = obs.issued === undefined ? NaN : parseFhirDateTime(obs.issued);
   const lastUpdated = obs.meta?.lastUpdated;
   const lastUpdatedMs = lastUpdated === undefined ? NaN : parseFhirDateTime(lastUpdated);
@@ -145,7 +153,7 @@ export function readObservation(obs: fhir4.Observation): Reading | ExcludedResul
     loinc,
     kind,
     timeMs,
-    value: applyFactor(reportedValue, unit.factor),
+    value,
     reportedValue,
     reportedUnit,
     censored,

@@ -42,7 +42,7 @@ function compareForDedupe(x: Reading, y: Reading): number {
 }
 
 function toLabPoint(reading: Reading, context: SeriesContext): LabPoint {
-  const { uln, ulnSource, defaultInterval } = resolveUln(
+  const { uln, ulnSource, defaultInterval, rejectedUln } = resolveUln(
     reading.observation,
     reading.reportedUnit,
     reading.analyte,
@@ -67,6 +67,9 @@ function toLabPoint(reading: Reading, context: SeriesContext): LabPoint {
   }
   if (defaultInterval !== undefined) {
     point.defaultInterval = defaultInterval;
+  }
+  if (rejectedUln !== undefined) {
+    point.rejectedUln = rejectedUln;
   }
   return point;
 }

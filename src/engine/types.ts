@@ -30,6 +30,8 @@ export interface LabPoint {
    * card to name (e.g. "ALP ≤468 U/L, male 13–<15 y [S8]").
    */
   defaultInterval?: string;
+  /** The lab's range high limit when it was implausible and the default ULN replaced it. */
+  rejectedUln?: number;
   /** The value and unit exactly as the lab reported them, before conversion. */
   reported?: { value: number; unit: string };
 }

@@ -18,6 +18,8 @@ export interface Uln {
   ulnSource: UlnSource;
   /** Only for a default under 18 years: which interval was used (see LabPoint.defaultInterval). */
   defaultInterval?: string;
+  /** A range high limit (canonical unit) that was not believed, so the default stands in for it. */
+  rejectedUln?: number;
 }
 
 const SNOMED_SEX: Readonly<Record<string, AdministrativeSex>> = {
@@ -158,6 +160,8 @@ export function resolveUln(
     return defaultUln(analyte, sex, ageYears);
   }
   let general: number | null = null;
+  let rejected: number | undefined;
+  const plausible = ANALYTES[analyte].plausibility.uln;
   for (const range of ranges) {
     // Unvalidated JSON: a range may be null or not an object at all.
     if (typeof range !== 'object' || range === null) {
@@ -174,6 +178,10 @@ export function resolveUln(
     if (high === null) {
       continue;
     }
+    if (high < plausible.low || high > plausible.high) {
+      rejected ??= high;
+      continue;
+    }
     if (applicability === 'matches') {
       return { uln: high, ulnSource: 'reference-range' };
     }
@@ -182,5 +190,6 @@ export function resolveUln(
   if (general !== null) {
     return { uln: general, ulnSource: 'reference-range' };
   }
-  return defaultUln(analyte, sex, ageYears);
+  const fallback = defaultUln(analyte, sex, ageYears);
+  return rejected === undefined ? fallback : { ...fallback, rejectedUln: rejected };
 }

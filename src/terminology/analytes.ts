@@ -201,6 +201,23 @@ export interface BiologicalVariation {
   cvaPct: number;
 }
 
+/**
+ * What a result or a lab's reference range can physically be. Outside it the number is a data
+ * error (a unit slip, a typing error, a test record), never evidence: the result is excluded, the
+ * range replaced by the default ULN, each with a reason on the card.
+ */
+export interface PlausibilityLimits {
+  /** Highest result accepted, in the canonical unit; results must also be above 0. */
+  maxValue: number;
+  /**
+   * A lab ULN outside [low, high] (canonical unit) is not believed. The band runs from half the
+   * lowest to twice the highest ULN the clinical reference (§2a/§2b) lists for any age or sex.
+   */
+  uln: { low: number; high: number };
+  status: EvidenceStatus;
+  source: string;
+}
+
 export interface AnalyteDefinition {
   analyte: Analyte;
   name: string;
@@ -208,6 +225,7 @@ export interface AnalyteDefinition {
   canonicalUnit: CanonicalUnit;
   defaultUln: DefaultUln;
   biologicalVariation: BiologicalVariation;
+  plausibility: PlausibilityLimits;
 }
 
 /**
@@ -237,6 +255,15 @@ export const ANALYTES: Readonly<Record<Analyte, AnalyteDefinition>> = {
       cviSource: '[S14] EuBIVAS',
       cvaPct: ASSUMED_CVA_PCT,
     },
+    // ULNs listed: adult F 104 to 469 (15 d–<1 y) U/L [S8]. 20 000 U/L is about 150× the adult and
+    // 40× the infant ULN, beyond any reported cholestasis; S3 (>10×ULN) starts near 1 300 U/L.
+    plausibility: {
+      maxValue: 20_000,
+      uln: { low: 52, high: 938 },
+      status: 'U',
+      source:
+        'ULN band from [S8] (reference §2b); maximum a design bound, no source in the reference',
+    },
   },
   AST: {
     analyte: 'AST',
@@ -250,6 +277,14 @@ export const ANALYTES: Readonly<Record<Analyte, AnalyteDefinition>> = {
       cviStatus: 'V',
       cviSource: '[S14] EuBIVAS',
       cvaPct: ASSUMED_CVA_PCT,
+    },
+    // ULNs listed: 18 (older method, 7–18 U/L [S19]) to 60 (Mayo, boys 1–13 y [S8]). Maximum: five
+    // times the ACG "massive" grade (> 10 000 IU/L, recalled, status U in the reference).
+    plausibility: {
+      maxValue: 50_000,
+      uln: { low: 9, high: 120 },
+      status: 'U',
+      source: 'ULN band from [S8][S19] (reference §2b, §3); maximum 5× the ACG massive grade [S1]',
     },
   },
   ALT: {
@@ -270,6 +305,13 @@ export const ANALYTES: Readonly<Record<Analyte, AnalyteDefinition>> = {
       cviSource: '[S14] EuBIVAS',
       cvaPct: ASSUMED_CVA_PCT,
     },
+    // ULNs listed: 19 (ACG healthy women, 19–25 [S1]) to 79 (NASH-CRN lab, men [S31]). Maximum as AST.
+    plausibility: {
+      maxValue: 50_000,
+      uln: { low: 9.5, high: 158 },
+      status: 'U',
+      source: 'ULN band from [S1][S31] (reference §2a); maximum 5× the ACG massive grade [S1]',
+    },
   },
   GGT: {
     analyte: 'GGT',
@@ -283,6 +325,14 @@ export const ANALYTES: Readonly<Record<Analyte, AnalyteDefinition>> = {
       cviStatus: 'V',
       cviSource: '[S14] EuBIVAS',
       cvaPct: ASSUMED_CVA_PCT,
+    },
+    // ULNs listed: 21 (Mayo, 1–6 y) to 178 (0–11 mo) U/L [S8]. Maximum as ALP (cholestatic enzyme).
+    plausibility: {
+      maxValue: 20_000,
+      uln: { low: 10.5, high: 356 },
+      status: 'U',
+      source:
+        'ULN band from [S8] (reference §2b); maximum a design bound, no source in the reference',
     },
   },
   TBIL: {
@@ -304,6 +354,14 @@ export const ANALYTES: Readonly<Record<Analyte, AnalyteDefinition>> = {
       cviSource: 'recalled Ricos database value, not verified',
       cvaPct: ASSUMED_CVA_PCT,
     },
+    // ULNs listed: about 17–21 µmol/L (status U). 1 500 µmol/L is about 88 mg/dL, above reported
+    // adult extremes. Neonatal ranges lie outside this product's adult question.
+    plausibility: {
+      maxValue: 1_500,
+      uln: { low: 8.5, high: 42 },
+      status: 'U',
+      source: 'ULN band from the unverified common range (reference §2b); maximum a design bound',
+    },
   },
   DBIL: {
     analyte: 'DBIL',
@@ -318,6 +376,13 @@ export const ANALYTES: Readonly<Record<Analyte, AnalyteDefinition>> = {
       cviStatus: 'U',
       cviSource: 'recalled Ricos database value, not verified',
       cvaPct: ASSUMED_CVA_PCT,
+    },
+    // ULN listed: 5.1 µmol/L (0.3 mg/dL [S13]). Direct bilirubin cannot exceed total: same maximum.
+    plausibility: {
+      maxValue: 1_500,
+      uln: { low: 2.55, high: 10.2 },
+      status: 'U',
+      source: 'ULN band from [S13] (reference §2b); maximum that of total bilirubin',
     },
   },
 };
