@@ -1,6 +1,10 @@
 import { assess } from '../../../src/engine/assess.js';
 import type { Assessment } from '../../../src/engine/types.js';
-import { ANALYTES, ANALYTE_LIST } from '../../../src/terminology/analytes.js';
+import {
+  ANALYTES,
+  ANALYTE_LIST,
+  PEDIATRIC_DEFAULT_ULNS,
+} from '../../../src/terminology/analytes.js';
 import { FIXED_NOW, buildLab, buildLabSeries } from '../../fixtures/observation.js';
 import { buildPatient } from '../../fixtures/patient.js';
 
@@ -16,6 +20,18 @@ describe('Plausibility limits of the analyte table', () => {
       expect(plausibility.uln.low).toBeLessThan(Math.min(defaultUln.male, defaultUln.female));
       expect(plausibility.uln.high).toBeGreaterThan(Math.max(defaultUln.male, defaultUln.female));
       expect(plausibility.maxValue).toBeGreaterThan(10 * plausibility.uln.high);
+    }
+  });
+
+  it('Every default ULN, children’s included, lies inside its analyte’s band', () => {
+    for (const [analyte, bands] of Object.entries(PEDIATRIC_DEFAULT_ULNS)) {
+      const { low, high } = ANALYTES[analyte as keyof typeof ANALYTES].plausibility.uln;
+      for (const band of bands ?? []) {
+        for (const uln of [band.male, band.female]) {
+          expect(uln).toBeGreaterThanOrEqual(low);
+          expect(uln).toBeLessThanOrEqual(high);
+        }
+      }
     }
   });
 
