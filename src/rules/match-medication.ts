@@ -1,4 +1,4 @@
-import type { DrugList, DrugProductTable } from '../cards/content-schema.js';
+import type { DrugEntry, DrugList, DrugProductTable } from '../cards/content-schema.js';
 import { isRecord } from '../fhir/guards.js';
 
 /** The parts of a drug entry that matching needs (cholestatic drugs and immunosuppressants alike). */
@@ -51,6 +51,22 @@ export function buildDrugCatalogue<T extends MatchableDrug>(
     }
   }
   return { drugs, rxnormSystem, productCodes, brands };
+}
+
+// One index per reviewed drug list (built at start-up, so the cache holds one or two entries).
+const catalogues = new WeakMap<DrugList, DrugCatalogue<DrugEntry>>();
+
+/** The cholestatic drugs with their product codes and brands, indexed once per loaded content. */
+export function cholestaticDrugCatalogue(
+  drugs: DrugList,
+  products: DrugProductTable | undefined,
+): DrugCatalogue<DrugEntry> {
+  let catalogue = catalogues.get(drugs);
+  if (catalogue === undefined) {
+    catalogue = buildDrugCatalogue(drugs.cholestatic, drugs.rxnormSystem, products);
+    catalogues.set(drugs, catalogue);
+  }
+  return catalogue;
 }
 
 /**

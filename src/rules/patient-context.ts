@@ -8,12 +8,11 @@ import type {
 import { isRecord } from '../fhir/guards.js';
 import { CPT, LOINC, SNOMED_CT } from '../terminology/systems.js';
 import {
-  buildDrugCatalogue,
+  cholestaticDrugCatalogue,
   describeConcept,
   describeMedicationResource,
   matchDrug,
   matchMedication,
-  type DrugCatalogue,
   type MatchedBy,
   type MedicationDescription,
 } from './match-medication.js';
@@ -191,24 +190,12 @@ const ENDED_STATUSES = ['stopped', 'completed'] as const;
 
 type MedicationRecord = fhir4.MedicationRequest | fhir4.MedicationStatement;
 
-// One index per reviewed drug list (built at start-up, so the cache holds one or two entries).
-const catalogues = new WeakMap<DrugList, DrugCatalogue<DrugEntry>>();
-
-function catalogueOf(drugs: DrugList, products: DrugProductTable | undefined) {
-  let catalogue = catalogues.get(drugs);
-  if (catalogue === undefined) {
-    catalogue = buildDrugCatalogue(drugs.cholestatic, drugs.rxnormSystem, products);
-    catalogues.set(drugs, catalogue);
-  }
-  return catalogue;
-}
-
 function matchMedications(
   medications: readonly DescribedMedication[],
   drugs: DrugList,
   products: DrugProductTable | undefined,
 ): MatchedDrug[] {
-  const catalogue = catalogueOf(drugs, products);
+  const catalogue = cholestaticDrugCatalogue(drugs, products);
   const best = new Map<string, MatchedDrug>();
   for (const { record, medication, exposure } of medications) {
     const match = matchMedication(medication, catalogue);
@@ -376,7 +363,8 @@ function latestDate(values: ReadonlyArray<unknown>): { text: string; ms: number 
   return latest;
 }
 
-function describeMedication(
+/** One medication record (a draft order too) as a description the matcher reads. */
+export function describeMedication(
   record: MedicationRecord,
   supplied: readonly fhir4.Medication[],
 ): MedicationDescription {
