@@ -6,6 +6,8 @@ import type {
   MedicationReviewRecommendation,
   NonHepaticAlpRecommendation,
   Recommendation,
+  TwoResultChange,
+  TwoResultsRecommendation,
 } from '../rules/apply-rules.js';
 import {
   describeExposure,
@@ -61,6 +63,8 @@ export function buildCards(input: BuildCardsInput): Card[] {
         return buildNonHepaticCard(recommendation, input);
       case 'medication-review':
         return buildMedicationCard(recommendation, input);
+      case 'two-results':
+        return buildTwoResultsCard(recommendation, input);
     }
   });
   return cards.sort((a, b) => INDICATOR_ORDER[a.indicator] - INDICATOR_ORDER[b.indicator]);
@@ -136,6 +140,50 @@ function buildNonHepaticCard(recommendation: NonHepaticAlpRecommendation, input:
   });
 }
 
+function buildTwoResultsCard(recommendation: TwoResultsRecommendation, input: BuildCardsInput) {
+  const content = input.content.twoResults;
+  const { assessment } = input;
+  const { findings } = assessment;
+  const ggt = findings.ggt;
+  const { alp, aminotransferase } = recommendation;
+  const detailSlots: Record<string, string> = {
+    twoResults: [content.phrases.lead, describeChange(alp), describeChange(aminotransferase)].join(
+      '\n',
+    ),
+    tierAdvice: content.phrases.tierAdvice[recommendation.tier],
+    ggtInterpretation: `${content.phrases.ggt[ggt.status]}${describeLatest('GGT', ggt.latest)}`,
+    bilirubinNote: findings.bilirubin.hasDirect ? '' : content.phrases.directBilirubinMissing,
+    ...evidenceSlots(assessment),
+  };
+  return assembleCard(content, recommendation.tier, input, {
+    summarySlots: {
+      alpChange: `${formatXUln(alp.first.xUln)}→${formatXUln(alp.last.xUln)}`,
+      aminoChange: `${aminotransferase.analyte} ${formatXUln(aminotransferase.first.xUln)}→${formatXUln(
+        aminotransferase.last.xUln,
+      )}`,
+    },
+    detailSlots,
+    suggestions: buildSuggestions(content, recommendation, input),
+    extraLinks: [],
+  });
+}
+
+/** "- ALP 150→480 U/L (1.3→4.0×ULN), 2026-05-10 → 2026-05-31: 6.4× its RCV". */
+function describeChange(change: TwoResultChange): string {
+  const { first, last } = change;
+  const [unitFirst, unitLast] = [formatReportedUnit(first), formatReportedUnit(last)];
+  // As the lab reported each value; the unit is named once when both share it.
+  const values =
+    unitFirst === unitLast
+      ? `${formatValue(first)}→${formatValue(last)} ${unitLast}`
+      : `${formatValue(first)} ${unitFirst}→${formatValue(last)} ${unitLast}`;
+  const span =
+    change.rcvMultiple === null ? '' : `: ${Math.abs(change.rcvMultiple).toFixed(1)}× its RCV`;
+  return `- ${change.analyte} ${values} (${formatXUln(first.xUln)}→${formatXUln(
+    last.xUln,
+  )}×ULN), ${formatDate(first.time)} → ${formatDate(last.time)}${span}`;
+}
+
 function buildMedicationCard(
   recommendation: MedicationReviewRecommendation,
   input: BuildCardsInput,
@@ -194,7 +242,8 @@ export function describeWindow(days: number): string {
 /** The suggestions the rules chose, in the rules' order, each filled from this kind's templates. */
 function buildSuggestions(
   content: CardKindContent,
-  recommendation: CholestaticShiftRecommendation | NonHepaticAlpRecommendation,
+  recommendation:
+    CholestaticShiftRecommendation | NonHepaticAlpRecommendation | TwoResultsRecommendation,
   input: BuildCardsInput,
 ): NonNullable<Card['suggestions']> {
   return recommendation.suggestions.flatMap((id) =>

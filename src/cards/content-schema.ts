@@ -49,6 +49,7 @@ export const SUGGESTION_IDS = [
   'mrcp',
   'autoimmune-panel',
   'bone-alp',
+  'repeat-liver-panel',
 ] as const;
 export const SuggestionIdSchema = z.enum(SUGGESTION_IDS);
 export type SuggestionId = z.infer<typeof SuggestionIdSchema>;
@@ -64,6 +65,10 @@ export const SUMMARY_SLOT_MAX_LENGTH = {
   ggtXUln: 5,
   drug: 40,
   exposure: 24,
+  /** "1.2→4.0" */
+  alpChange: 11,
+  /** "ALT 6.5→1.2" */
+  aminoChange: 15,
 } as const;
 
 export const DETAIL_SLOTS = [
@@ -82,6 +87,7 @@ export const DETAIL_SLOTS = [
   'drugList',
   'olderAdultNote',
   'exposureWindow',
+  'twoResults',
 ] as const;
 
 /** CDS Hooks 2.0: the summary "SHALL be less than a 140-character limit". */
@@ -274,11 +280,28 @@ export const MedicationReviewContentSchema = z
   })
   .strict();
 
+export const TwoResultsContentSchema = z
+  .object({
+    kind: z.literal('two-results'),
+    ...commonShape,
+    phrases: z
+      .object({
+        lead: plainTextSchema,
+        tierAdvice: tierRecord(plainTextSchema),
+        ggt: ggtPhrasesSchema,
+        directBilirubinMissing: plainTextSchema,
+      })
+      .strict(),
+  })
+  .strict();
+
 export const CardKindContentSchema = z.discriminatedUnion('kind', [
   CholestaticShiftContentSchema,
   NonHepaticAlpContentSchema,
   MedicationReviewContentSchema,
+  TwoResultsContentSchema,
 ]);
+export type TwoResultsContent = z.infer<typeof TwoResultsContentSchema>;
 export type CholestaticShiftContent = z.infer<typeof CholestaticShiftContentSchema>;
 export type NonHepaticAlpContent = z.infer<typeof NonHepaticAlpContentSchema>;
 export type MedicationReviewContent = z.infer<typeof MedicationReviewContentSchema>;

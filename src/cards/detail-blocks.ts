@@ -140,19 +140,39 @@ function describeSlope(series: AnalyteSeries): string {
         ? `${signed(trend.changePct)} % first→last`
         : '';
   // Fitted on ×ULN; say so when the ULN moved, so a U/L fall that is flat in ×ULN is not read as a fall.
-  const basis = trend.ulnChanged === true ? ' in ×ULN (the ULN changed between results)' : '';
+  const moved = trend.ulnChanged === true;
   if (trend.direction === 'stable') {
     // "stable" next to a percentage reads as a change; name why the change does not count.
     const why =
       trend.changeExceedsRcv === true
         ? 'first→last and slope disagree'
         : 'within the reference change value';
+    const ulnNote = moved ? '; the ULN changed between results' : '';
     return rate === ''
-      ? `${name} no significant change${basis}`
-      : `${name} no significant change (${rate}${basis}, ${why})`;
+      ? `${name} no significant change`
+      : `${name} no significant change (${rate}${moved ? ' in ×ULN' : ''}, ${why}${ulnNote})`;
   }
   const label = `${name} ${describeDirection(trend.direction)}`;
-  return rate === '' ? label : `${label} ${rate}${basis}`;
+  const basis = moved ? ' in ×ULN (the ULN changed between results)' : '';
+  return `${rate === '' ? label : `${label} ${rate}${basis}`}${describeSegment(trend)}`;
+}
+
+/** " since 2026-05-04 (3 results to 2026-05-31; before: falling −12 %/30 d from 2025-12-15)". */
+function describeSegment(trend: AnalyteSeries['trend']): string {
+  const segment = trend.recentSegment;
+  if (segment === undefined) {
+    return '';
+  }
+  const { earlier } = segment;
+  const before =
+    earlier.direction === 'stable'
+      ? 'no significant change'
+      : `${describeDirection(earlier.direction)}${
+          earlier.slopePctPer30d === null ? '' : ` ${signed(earlier.slopePctPer30d)} %/30 d`
+        }`;
+  return ` since ${formatDate(segment.from)} (${trend.pointCount} results to ${formatDate(
+    segment.to,
+  )}; before: ${before} from ${formatDate(earlier.from)})`;
 }
 
 function signed(value: number): string {

@@ -9,6 +9,7 @@ import {
   DrugProductTableSchema,
   MedicationReviewContentSchema,
   NonHepaticAlpContentSchema,
+  TwoResultsContentSchema,
   type CholestaticShiftContent,
   type ConditionList,
   type DrugList,
@@ -16,6 +17,7 @@ import {
   type MedicationReviewContent,
   type NonHepaticAlpContent,
   type SuggestionId,
+  type TwoResultsContent,
 } from './content-schema.js';
 
 /** Everything in `cards/`, validated. Built once at start-up and passed to the rules and builders. */
@@ -23,6 +25,7 @@ export interface CardContent {
   cholestaticShift: CholestaticShiftContent;
   nonHepaticAlp: NonHepaticAlpContent;
   medicationReview: MedicationReviewContent;
+  twoResults: TwoResultsContent;
   conditions: ConditionList;
   drugs: DrugList;
   drugProducts: DrugProductTable;
@@ -32,6 +35,7 @@ export const CONTENT_FILES = {
   cholestaticShift: 'cholestatic-shift.json',
   nonHepaticAlp: 'non-hepatic-alp.json',
   medicationReview: 'medication-review.json',
+  twoResults: 'two-results.json',
   conditions: 'conditions.json',
   drugs: 'cholestatic-drugs.json',
   drugProducts: 'cholestatic-drug-products.json',
@@ -48,6 +52,7 @@ const REQUIRED_SUGGESTIONS = {
   ],
   nonHepaticAlp: ['bone-alp'],
   medicationReview: [],
+  twoResults: ['repeat-liver-panel', 'ggt', 'fractionated-bilirubin', 'abdominal-ultrasound'],
 } as const satisfies Record<string, readonly SuggestionId[]>;
 
 /** A content file is missing, is not JSON, or breaks the schema; the message names file and field. */
@@ -81,6 +86,7 @@ export function loadCardContent(dir: string = findCardsDir()): CardContent {
     cholestaticShift: read(CONTENT_FILES.cholestaticShift),
     nonHepaticAlp: read(CONTENT_FILES.nonHepaticAlp),
     medicationReview: read(CONTENT_FILES.medicationReview),
+    twoResults: read(CONTENT_FILES.twoResults),
     conditions: read(CONTENT_FILES.conditions),
     drugs: read(CONTENT_FILES.drugs),
     drugProducts: read(CONTENT_FILES.drugProducts),
@@ -104,9 +110,15 @@ export function parseCardContent(raw: Record<keyof CardContent, unknown>): CardC
     conditions: parseFile(ConditionListSchema, raw.conditions, 'conditions'),
     drugs: parseFile(DrugListSchema, raw.drugs, 'drugs'),
     drugProducts: parseFile(DrugProductTableSchema, raw.drugProducts, 'drugProducts'),
+    twoResults: parseFile(TwoResultsContentSchema, raw.twoResults, 'twoResults'),
   };
   checkProductTable(content.drugs, content.drugProducts);
-  for (const key of ['cholestaticShift', 'nonHepaticAlp', 'medicationReview'] as const) {
+  for (const key of [
+    'cholestaticShift',
+    'nonHepaticAlp',
+    'medicationReview',
+    'twoResults',
+  ] as const) {
     const ids = content[key].suggestions.map((suggestion) => suggestion.id);
     const problems = [
       ...REQUIRED_SUGGESTIONS[key]

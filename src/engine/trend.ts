@@ -116,6 +116,17 @@ export interface TrendResult {
   used: readonly LabPoint[];
 }
 
+/** A recent regime is looked for only with at least this many exact results (3 before, 3 since, sharing the turning point). */
+export const MIN_POINTS_FOR_SEGMENT = 5;
+
+/**
+ * How much better two lines must fit ln(×ULN) than one, in noise variances, before a turning point is
+ * believed: about the 0.1 % tail of χ² with 2 degrees of freedom (the second line's slope and level),
+ * which also covers the search over every candidate turning point. The noise variance is the larger
+ * of the residual variance and ln(1 + CVA² + CVI²), so a smooth series is not split on rounding.
+ */
+export const SEGMENT_MIN_GAIN = 14;
+
 /**
  * Trend of one time-sorted series inside the look-back window, computed on ×ULN so that results
  * measured against different ULNs (methods, labs, catalogue versions) compare like with like.
@@ -125,6 +136,11 @@ export interface TrendResult {
  * 2 points → the change is reported (and whether it exceeds the RCV), but two results are not a trend,
  * so the direction stays insufficient; 3 or more → rising/falling only when the first-to-last change
  * exceeds the direction's RCV AND the Theil–Sen slope has the same sign, else stable.
+ *
+ * One slope over a long window can hide a recent change of course (months flat or falling, then a
+ * sharp rise), so with MIN_POINTS_FOR_SEGMENT or more results the most recent regime is looked for
+ * (findRecentSegment); when there is one, the trend reported is that segment's, with its dates, and
+ * the earlier regime is kept beside it.
  */
 export function computeTrend(
   points: readonly LabPoint[],
@@ -133,6 +149,35 @@ export function computeTrend(
   const rcv = computeRcv(variation);
   const exact = points.filter((p) => p.censored === undefined);
   const used = exact.length > MAX_FIT_POINTS ? exact.slice(-MAX_FIT_POINTS) : exact;
+  const whole = fitWindow(used, rcv);
+  const turn = findRecentSegment(used, rcv, variation, whole.direction);
+  if (turn === null) {
+    return { trend: whole, used };
+  }
+  const recent = used.slice(turn.index);
+  const earlier = used.slice(0, turn.index + 1);
+  return {
+    trend: {
+      ...turn.trend,
+      recentSegment: {
+        from: recent[0].time,
+        to: recent[recent.length - 1].time,
+        earlier: {
+          direction: turn.earlier.direction,
+          slopePctPer30d: turn.earlier.slopePctPer30d,
+          from: earlier[0].time,
+          to: earlier[earlier.length - 1].time,
+          pointCount: earlier.length,
+        },
+        wholeWindowDirection: whole.direction,
+      },
+    },
+    used: recent,
+  };
+}
+
+/** The trend of one run of exact, time-sorted points (see computeTrend for the rules). */
+function fitWindow(used: readonly LabPoint[], rcv: Rcv): Trend {
   const base: Trend = {
     direction: 'insufficient',
     method: 'none',
@@ -144,7 +189,7 @@ export function computeTrend(
     rcvDownPct: rcv.downPct,
   };
   if (used.length < 2) {
-    return { trend: base, used };
+    return base;
   }
   const first = used[0];
   const last = used[used.length - 1];
@@ -156,26 +201,115 @@ export function computeTrend(
   const ulnChanged = used.some((p) => p.uln !== first.uln);
   const changeExceedsRcv = changePct > rcv.upPct || changePct < rcv.downPct;
   if (used.length === 2) {
-    return {
-      trend: { ...base, method: 'two-point', spanDays, changePct, changeExceedsRcv, ulnChanged },
-      used,
-    };
+    return { ...base, method: 'two-point', spanDays, changePct, changeExceedsRcv, ulnChanged };
   }
   const slope = fitTheilSen(
     times,
     used.map((p) => p.xUln),
   );
   return {
-    trend: {
-      ...base,
-      direction: decideDirection(changePct, slope, rcv),
-      method: 'theil-sen',
-      spanDays,
-      slopePctPer30d: (Math.exp(slope * 30) - 1) * 100,
-      changePct,
-      changeExceedsRcv,
-      ulnChanged,
-    },
-    used,
+    ...base,
+    direction: decideDirection(changePct, slope, rcv),
+    method: 'theil-sen',
+    spanDays,
+    slopePctPer30d: (Math.exp(slope * 30) - 1) * 100,
+    changePct,
+    changeExceedsRcv,
+    ulnChanged,
   };
+}
+
+/** Prefix sums for least-squares lines over any run [i, j] of the points in O(1). */
+class LineSums {
+  private readonly s: Float64Array[];
+
+  constructor(t: readonly number[], y: readonly number[]) {
+    const n = t.length;
+    this.s = [0, 1, 2, 3, 4, 5].map(() => new Float64Array(n + 1));
+    const [c, st, sy, stt, syy, sty] = this.s;
+    for (let i = 0; i < n; i++) {
+      c[i + 1] = c[i] + 1;
+      st[i + 1] = st[i] + t[i];
+      sy[i + 1] = sy[i] + y[i];
+      stt[i + 1] = stt[i] + t[i] * t[i];
+      syy[i + 1] = syy[i] + y[i] * y[i];
+      sty[i + 1] = sty[i] + t[i] * y[i];
+    }
+  }
+
+  /** Residual sum of squares of the least-squares line through points i..j inclusive. */
+  sse(i: number, j: number): number {
+    const [c, st, sy, stt, syy, sty] = this.s.map((a) => a[j + 1] - a[i]);
+    const sxx = stt - (st * st) / c;
+    const syyc = syy - (sy * sy) / c;
+    const sxy = sty - (st * sy) / c;
+    return Math.max(0, sxx > 0 ? syyc - (sxy * sxy) / sxx : syyc);
+  }
+}
+
+interface RecentTurn {
+  /** Index of the turning point: the last result of the earlier regime and the first of the recent one. */
+  index: number;
+  trend: Trend;
+  earlier: Trend;
+}
+
+/**
+ * The most recent regime of a series, when it differs from what one slope over the whole window says.
+ * Design: two least-squares lines on ln(×ULN), joined at a turning point shared by both, are tried at
+ * every result that leaves at least 3 results on each side; the best split must fit better than one
+ * line by SEGMENT_MIN_GAIN noise variances. The recent segment then counts only if, by the usual
+ * rule, it is rising or falling (change beyond the RCV, Theil–Sen slope of the same sign), in a
+ * direction the whole-window fit does not report, and its last two results both lie beyond the RCV
+ * from the turning point (so one outlying last value is not a new regime).
+ */
+function findRecentSegment(
+  used: readonly LabPoint[],
+  rcv: Rcv,
+  variation: BiologicalVariation,
+  wholeDirection: Direction,
+): RecentTurn | null {
+  const n = used.length;
+  if (n < MIN_POINTS_FOR_SEGMENT) {
+    return null;
+  }
+  const t0 = used[0].timeMs;
+  const t = used.map((p) => (p.timeMs - t0) / DAY_MS);
+  const y = used.map((p) => Math.log(p.xUln));
+  const sums = new LineSums(t, y);
+  const oneLine = sums.sse(0, n - 1);
+  let best = -1;
+  let bestSse = Infinity;
+  for (let k = 2; k <= n - 3; k++) {
+    const sse = sums.sse(0, k) + sums.sse(k, n - 1);
+    if (sse < bestSse) {
+      bestSse = sse;
+      best = k;
+    }
+  }
+  const cva = variation.cvaPct / 100;
+  const cvi = variation.cviPct / 100;
+  const noiseFloor = Math.log(1 + cva * cva + cvi * cvi);
+  // n + 1 residuals (the turning point is fitted twice), 4 parameters.
+  const noise = Math.max(noiseFloor, bestSse / Math.max(1, n - 3));
+  if (best < 0 || (oneLine - bestSse) / noise < SEGMENT_MIN_GAIN) {
+    return null;
+  }
+  const recent = used.slice(best);
+  const trend = fitWindow(recent, rcv);
+  if (trend.direction !== 'rising' && trend.direction !== 'falling') {
+    return null;
+  }
+  if (trend.direction === wholeDirection) {
+    return null;
+  }
+  const turnX = used[best].xUln;
+  const beyond = (p: LabPoint) => {
+    const change = (p.xUln / turnX - 1) * 100;
+    return trend.direction === 'rising' ? change > rcv.upPct : change < rcv.downPct;
+  };
+  if (!beyond(used[n - 1]) || !beyond(used[n - 2])) {
+    return null;
+  }
+  return { index: best, trend, earlier: fitWindow(used.slice(0, best + 1), rcv) };
 }

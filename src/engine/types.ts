@@ -55,6 +55,23 @@ export interface Trend {
   changeExceedsRcv?: boolean;
   /** The fitted results do not all share one ULN (method, lab or catalogue change): set with changePct. */
   ulnChanged?: boolean;
+  /**
+   * Set when the series changed course recently: every field above then describes only the results
+   * from the turning point on (`from`–`to`); `earlier` is the regime before it.
+   */
+  recentSegment?: {
+    from: string;
+    to: string;
+    earlier: {
+      direction: Direction;
+      slopePctPer30d: number | null;
+      from: string;
+      to: string;
+      pointCount: number;
+    };
+    /** What one fit over the whole window would have said. */
+    wholeWindowDirection: Direction;
+  };
 }
 
 export interface AnalyteSeries {

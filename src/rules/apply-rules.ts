@@ -1,5 +1,5 @@
 import type { CauseId, PitfallId, SuggestionId } from '../cards/content-schema.js';
-import type { Assessment, SeverityTier } from '../engine/types.js';
+import type { Analyte, Assessment, LabPoint, SeverityTier, Trend } from '../engine/types.js';
 import {
   describeExposure,
   hasCondition,
@@ -10,7 +10,10 @@ import {
 
 /** What the rules decided, before any wording: the builders turn each into one card. */
 export type Recommendation =
-  CholestaticShiftRecommendation | NonHepaticAlpRecommendation | MedicationReviewRecommendation;
+  | CholestaticShiftRecommendation
+  | NonHepaticAlpRecommendation
+  | MedicationReviewRecommendation
+  | TwoResultsRecommendation;
 
 export interface CholestaticShiftRecommendation {
   kind: 'cholestatic-shift';
@@ -38,6 +41,24 @@ export interface MedicationReviewRecommendation {
   reasonObservationIds: string[];
 }
 
+/** One analyte's side of a two-result finding: its first and last exact result in the window. */
+export interface TwoResultChange {
+  analyte: Analyte;
+  first: LabPoint;
+  last: LabPoint;
+  /** How many RCVs the change spans (on the log scale); null when it rests on a fitted trend. */
+  rcvMultiple: number | null;
+}
+
+export interface TwoResultsRecommendation {
+  kind: 'two-results';
+  tier: SeverityTier;
+  suggestions: SuggestionId[];
+  alp: TwoResultChange;
+  aminotransferase: TwoResultChange;
+  reasonObservationIds: string[];
+}
+
 export interface RankedCause {
   id: CauseId;
   score: number;
@@ -46,6 +67,13 @@ export interface RankedCause {
 
 /** Age from which drug-induced liver injury is more often cholestatic (C4). */
 export const OLDER_ADULT_AGE = 60;
+
+/**
+ * Two results count as "far apart" when their change spans at least this many two-result RCVs on the
+ * log scale (reference.md §3b: ALP must move ≥ ~17–22 % and ALT/AST ≥ ~25–35 % to exceed noise; three
+ * RCVs is about ×1.7 for ALP and ×2 or ÷2 for the aminotransferases).
+ */
+export const TWO_RESULT_RCV_MULTIPLE = 3;
 
 const CAUSE_ORDER: readonly CauseId[] = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'PSC'];
 
@@ -66,7 +94,7 @@ export function applyRules(assessment: Assessment, context: PatientContext): Rec
     severity === null ||
     severity.alpXUln <= 1
   ) {
-    return [];
+    return applyTwoResultRule(assessment, context);
   }
   const tier = severity.tier;
   const reasonObservationIds = selectReasonObservations(assessment);
@@ -90,6 +118,117 @@ export function applyRules(assessment: Assessment, context: PatientContext): Rec
     recommendations.push({
       kind: 'medication-review',
       tier,
+      drugs: context.cholestaticDrugs,
+      olderAdult: (assessment.patient.ageYears ?? 0) >= OLDER_ADULT_AGE,
+      reasonObservationIds,
+    });
+  }
+  return recommendations;
+}
+
+/** How many two-result RCVs a change spans on the log scale, signed: > 0 up, < 0 down. */
+function countRcvs(trend: Trend): number | null {
+  if (trend.changePct === null) {
+    return null;
+  }
+  const change = Math.log1p(trend.changePct / 100);
+  return change >= 0
+    ? change / Math.log1p(trend.rcvUpPct / 100)
+    : -change / Math.log1p(trend.rcvDownPct / 100);
+}
+
+function describeSide(assessment: Assessment, analyte: Analyte): TwoResultChange | null {
+  const series = assessment.series[analyte];
+  const exact = series.points.filter((point) => point.censored === undefined);
+  const first = exact[0];
+  const last = exact.at(-1);
+  if (first === undefined || last === undefined || first === last) {
+    return null;
+  }
+  return {
+    analyte,
+    first,
+    last,
+    rcvMultiple: series.trend.method === 'two-point' ? countRcvs(series.trend) : null,
+  };
+}
+
+/**
+ * Two results far apart (issue class 5, S1): when ALP or the aminotransferase has only two exact
+ * results, the trend rule cannot speak, yet a change of several RCVs is no noise. ALP must have risen
+ * (a rising trend, or two results TWO_RESULT_RCV_MULTIPLE RCVs apart) to above its ULN, AST or ALT
+ * must have fallen the same way, neither may be rising, and at least one side rests on two results
+ * only (otherwise the trend rule has already decided). Small two-result changes stay silent.
+ */
+function applyTwoResultRule(assessment: Assessment, context: PatientContext): Recommendation[] {
+  const { series, findings } = assessment;
+  const severity = findings.severity;
+  if (severity === null || severity.alpXUln <= 1) {
+    return [];
+  }
+  const far = (analyte: Analyte, sign: 1 | -1): 'trend' | 'two' | null => {
+    const trend = series[analyte].trend;
+    if (trend.direction === (sign > 0 ? 'rising' : 'falling')) {
+      return 'trend';
+    }
+    const multiple = trend.method === 'two-point' ? countRcvs(trend) : null;
+    return multiple !== null && sign * multiple >= TWO_RESULT_RCV_MULTIPLE ? 'two' : null;
+  };
+  // Any rise of an aminotransferase beyond its RCV is not the pattern this card is about.
+  const risingAminotransferase = (['ALT', 'AST'] as const).some((analyte) => {
+    const trend = series[analyte].trend;
+    const multiple = trend.method === 'two-point' ? countRcvs(trend) : null;
+    return trend.direction === 'rising' || (multiple !== null && multiple >= 1);
+  });
+  const alpWay = far('ALP', 1);
+  if (alpWay === null || risingAminotransferase) {
+    return [];
+  }
+  const aminotransferase = (['ALT', 'AST'] as const).find((analyte) => {
+    const way = far(analyte, -1);
+    return way !== null && (way === 'two' || alpWay === 'two');
+  });
+  const alp = describeSide(assessment, 'ALP');
+  const amino = aminotransferase === undefined ? null : describeSide(assessment, aminotransferase);
+  if (alp === null || amino === null) {
+    return [];
+  }
+  const suggestions: SuggestionId[] = ['repeat-liver-panel'];
+  if (findings.ggt.status === 'none-in-window') {
+    suggestions.push('ggt');
+  }
+  // A normal GGT points away from the liver (W1): the repeat comes first, hepatic orders wait for it.
+  if (findings.ggt.status !== 'normal') {
+    if (!findings.bilirubin.hasDirect) {
+      suggestions.push('fractionated-bilirubin');
+    }
+    if (context.abdominalImaging === null) {
+      suggestions.push('abdominal-ultrasound');
+    }
+  }
+  const reasonObservationIds = [
+    ...new Set([
+      alp.first.observationId,
+      alp.last.observationId,
+      amino.first.observationId,
+      amino.last.observationId,
+      severity.observationId,
+    ]),
+  ];
+  const recommendations: Recommendation[] = [
+    {
+      kind: 'two-results',
+      tier: severity.tier,
+      suggestions,
+      alp,
+      aminotransferase: amino,
+      reasonObservationIds,
+    },
+  ];
+  if (context.cholestaticDrugs.length > 0 && findings.ggt.status !== 'normal') {
+    recommendations.push({
+      kind: 'medication-review',
+      tier: severity.tier,
       drugs: context.cholestaticDrugs,
       olderAdult: (assessment.patient.ageYears ?? 0) >= OLDER_ADULT_AGE,
       reasonObservationIds,

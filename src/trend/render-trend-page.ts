@@ -32,7 +32,8 @@ function formatSlope(series: TrendViewSeries): string {
     return series.direction === 'insufficient' ? 'too few results for a trend' : series.direction;
   }
   const sign = series.slopePctPer30d > 0 ? '+' : '';
-  return `${series.direction}, ${sign}${formatNumber(series.slopePctPer30d)} % per 30 days`;
+  const since = series.trendFrom === undefined ? '' : ` since ${series.trendFrom.slice(0, 10)}`;
+  return `${series.direction}, ${sign}${formatNumber(series.slopePctPer30d)} % per 30 days${since}`;
 }
 
 function renderShell(title: string, body: string, head = ''): string {

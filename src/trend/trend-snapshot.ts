@@ -27,6 +27,8 @@ export interface TrendSnapshotSeries {
   timeMs: number[];
   value: number[];
   uln: number[];
+  /** Present when the engine's trend covers only a recent segment: its first result's time. */
+  trendFromMs?: number;
   /** Present only when at least one result was reported with a comparator. */
   censored?: (Censor | null)[];
 }
@@ -80,6 +82,9 @@ export function takeTrendSnapshot(assessment: Assessment, expiresAt: Date): Tren
       timeMs,
       value,
       uln,
+      ...(source.trend.recentSegment === undefined
+        ? {}
+        : { trendFromMs: Date.parse(source.trend.recentSegment.from) }),
       ...(censored === undefined ? {} : { censored }),
     });
   }

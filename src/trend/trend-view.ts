@@ -19,6 +19,8 @@ export interface TrendViewSeries {
   direction: Direction;
   slopePctPer30d: number | null;
   changePct: number | null;
+  /** Set when the trend covers only the recent segment that starts at this time. */
+  trendFrom?: string;
   /** Ends of the fitted Theil–Sen line in ×ULN; null when the engine fitted no slope. */
   fitted: [TrendViewFitPoint, TrendViewFitPoint] | null;
 }
@@ -53,6 +55,7 @@ const DAY_MS = 86_400_000;
 
 export function buildTrendView(snapshot: TrendSnapshot): TrendView {
   const series = snapshot.series.map((source): TrendViewSeries => {
+    const { trendFromMs } = source;
     const order = source.timeMs
       .map((_, i) => i)
       .sort((a, b) => source.timeMs[a] - source.timeMs[b]);
@@ -77,7 +80,13 @@ export function buildTrendView(snapshot: TrendSnapshot): TrendView {
       direction: source.direction,
       slopePctPer30d: source.slopePctPer30d,
       changePct: source.changePct,
-      fitted: fitTrendLine(points, source.slopePctPer30d),
+      fitted: fitTrendLine(
+        trendFromMs === undefined
+          ? points
+          : points.filter((p) => Date.parse(p.time) >= trendFromMs),
+        source.slopePctPer30d,
+      ),
+      ...(trendFromMs === undefined ? {} : { trendFrom: new Date(trendFromMs).toISOString() }),
     };
   });
   return {

@@ -14,7 +14,12 @@ function templatePattern(template: string): RegExp {
 }
 
 export function kindOf(card: Card, content: CardContent): CardKind | null {
-  for (const kind of [content.cholestaticShift, content.nonHepaticAlp, content.medicationReview]) {
+  for (const kind of [
+    content.cholestaticShift,
+    content.nonHepaticAlp,
+    content.medicationReview,
+    content.twoResults,
+  ]) {
     const templates = Object.values(kind.summary);
     if (templates.some((template) => templatePattern(template).test(card.summary))) {
       return kind.kind;
@@ -28,6 +33,7 @@ export function suggestionIdsOf(card: Card, content: CardContent): Array<Suggest
     ...content.cholestaticShift.suggestions,
     ...content.nonHepaticAlp.suggestions,
     ...content.medicationReview.suggestions,
+    ...content.twoResults.suggestions,
   ];
   return (card.suggestions ?? []).map(
     (suggestion) => templates.find((template) => template.label === suggestion.label)?.id ?? null,

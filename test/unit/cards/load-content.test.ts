@@ -18,6 +18,7 @@ function readRaw(): Record<keyof CardContent, unknown> {
     cholestaticShift: read(CONTENT_FILES.cholestaticShift),
     nonHepaticAlp: read(CONTENT_FILES.nonHepaticAlp),
     medicationReview: read(CONTENT_FILES.medicationReview),
+    twoResults: read(CONTENT_FILES.twoResults),
     conditions: read(CONTENT_FILES.conditions),
     drugs: read(CONTENT_FILES.drugs),
     drugProducts: read(CONTENT_FILES.drugProducts),
