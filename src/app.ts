@@ -71,6 +71,7 @@ export function createApp(deps: AppDeps): express.Express {
       ...(deps.authenticate === undefined ? {} : { authenticate: deps.authenticate }),
       ...(deps.onFhirCall === undefined ? {} : { onFhirCall: deps.onFhirCall }),
       ...(deps.fhirRetryDelayMs === undefined ? {} : { retryDelayMs: deps.fhirRetryDelayMs }),
+      ...(deps.logger === undefined ? {} : { logger: deps.logger }),
       onInvalidResponse: (serviceId, problems) => {
         deps.logger?.error(
           { service: serviceId, problems },

@@ -1,4 +1,5 @@
 import express, { type RequestHandler, type Response } from 'express';
+import type { Logger } from 'pino';
 import { findInvalidTokens } from '../cds/prefetch.js';
 import {
   CdsRequestSchema,
@@ -35,6 +36,8 @@ export interface CdsRouterDeps {
   /** A service produced a response that fails the CDS Hooks schema: a bug worth an error log. */
   onInvalidResponse?: (serviceId: string, problems: string[]) => void;
   retryDelayMs?: () => number;
+  /** The root logger: consulted so that a debug line costs nothing when debug is off. */
+  logger?: Logger;
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -123,7 +126,10 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
     if (result.cards.length === 0) {
       const noCardReason = result.noCardReason ?? 'unspecified';
       res.locals.noCardReason = noCardReason;
-      getRequestLogger(req)?.debug({ service: service.definition.id, noCardReason }, 'no card');
+      // Most calls end without a card: skip building the request's child logger unless it will write.
+      if (deps.logger?.isLevelEnabled('debug') !== false) {
+        getRequestLogger(req)?.debug({ service: service.definition.id, noCardReason }, 'no card');
+      }
     }
     res.json(checkedResponse(service.definition.id, result, deps.onInvalidResponse));
     // Under load a written response can wait several turns of the event loop for 'finish', and
