@@ -16,9 +16,19 @@ import { LOINC } from '../src/terminology/systems.js';
  */
 export const LAB_RESULT_COUNT = 200;
 
-const labCodes = listAnalyteLoincCodes()
-  .map((code) => `${LOINC}|${code}`)
-  .join(',');
+// Pregnancy Observations ride on the lab search (one Observation query, not two): they date a
+// pregnancy for the placental-ALP rule and are ignored by the engine.
+const pregnancyRules = loadCardContent().contextRules.pregnancy;
+const labCodes = [
+  ...listAnalyteLoincCodes().map((code) => `${LOINC}|${code}`),
+  ...[
+    ...pregnancyRules.statusCodes,
+    ...pregnancyRules.gestationalAgeCodes,
+    ...pregnancyRules.estimatedDeliveryDateCodes,
+    ...pregnancyRules.lastMenstrualPeriodCodes,
+    ...pregnancyRules.deliveryDateCodes,
+  ].map(({ system, code }) => `${system}|${code}`),
+].join(',');
 const imagingCodes = ABDOMINAL_ULTRASOUND_CODES.map(({ system, code }) => `${system}|${code}`).join(
   ',',
 );
@@ -62,8 +72,9 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
       if (patientId === undefined) {
         return { cards: [], noCardReason: 'no-patient' };
       }
+      const observations = resourcesOf(data, 'labs', 'Observation');
       const assessment = assess({
-        observations: resourcesOf(data, 'labs', 'Observation'),
+        observations,
         patient,
         now,
         lookbackDays,
@@ -89,12 +100,13 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
             ...resourcesOf(data, 'imaging', 'DiagnosticReport'),
             ...resourcesOf(data, 'imaging', 'Procedure'),
           ],
+          observations,
           now,
           lookbackDays,
         },
         content,
       );
-      const recommendations = applyRules(assessment, context);
+      const recommendations = applyRules(assessment, context, content.contextRules);
       if (recommendations.length === 0) {
         return { cards: [], noCardReason: explainNoCard(assessment) };
       }

@@ -5,6 +5,8 @@ import type {
   CholestaticShiftRecommendation,
   MedicationReviewRecommendation,
   NonHepaticAlpRecommendation,
+  OverlapAlpRecommendation,
+  PlacentalAlpRecommendation,
   Recommendation,
   TwoResultChange,
   TwoResultsRecommendation,
@@ -65,6 +67,10 @@ export function buildCards(input: BuildCardsInput): Card[] {
         return buildMedicationCard(recommendation, input);
       case 'two-results':
         return buildTwoResultsCard(recommendation, input);
+      case 'placental-alp':
+        return buildPlacentalCard(recommendation, input);
+      case 'overlap-alp':
+        return buildOverlapCard(recommendation, input);
     }
   });
   return cards.sort((a, b) => INDICATOR_ORDER[a.indicator] - INDICATOR_ORDER[b.indicator]);
@@ -79,27 +85,103 @@ function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: B
   const detailSlots: Record<string, string> = {
     tierAdvice: phrases.tierAdvice[recommendation.tier],
     ggtInterpretation: `${phrases.ggt[ggt.status]}${describeLatest('GGT', ggt.latest)}`,
-    // A missing direct bilirubin is the actionable gap (W2); a raised one is reported with its share.
-    bilirubinNote: !findings.bilirubin.hasDirect
-      ? phrases.directBilirubinMissing
-      : findings.bilirubin.status === 'raised'
-        ? `${phrases.directBilirubinRaised}${describeLatest('total bilirubin', findings.bilirubin.latestTotal)}${
-            findings.bilirubin.directFraction === null
-              ? ''
-              : ` Direct share ${Math.round(findings.bilirubin.directFraction * 100)} %.`
-          }`
-        : '',
+    bilirubinNote: describeBilirubin(findings.bilirubin, phrases),
     ...evidenceSlots(assessment),
     deRitis: findings.deRitis?.atLeastOne
-      ? `AST/ALT ${findings.deRitis.value.toFixed(2)}. ${phrases.deRitisAtLeastOne}`
+      ? `AST/ALT ${findings.deRitis.value.toFixed(2)}. ${
+          recommendation.deRitisPointsToAlcohol ? phrases.deRitisAlcohol : phrases.deRitisAtLeastOne
+        }`
       : '',
-    contextNote: describeContext(input.context, input.content),
+    contextNote: [
+      describeContext(input.context, input.content),
+      input.context.pregnancy === null ? '' : phrases.pregnancyNotPlacental,
+    ]
+      .filter((part) => part !== '')
+      .join(' '),
     differential: renderDifferential(recommendation, content),
     pitfalls: recommendation.pitfalls.map((id) => `- ${phrases.pitfalls[id].text}`).join('\n'),
   };
   return assembleCard(content, recommendation.tier, input, {
     summarySlots: summarySlotsOf(assessment),
     detailSlots,
+    suggestions: buildSuggestions(content, recommendation, input),
+    extraLinks: [],
+    // Obstruction found on imaging is not a "repeat in 2–4 weeks" matter (X3).
+    ...(recommendation.obstructionOnImaging ? { minimumIndicator: 'warning' as const } : {}),
+  });
+}
+
+/**
+ * A missing direct bilirubin is the actionable gap (W2); a raised total is reported with its direct
+ * share; a direct bilirubin above its own ULN is a finding even while the total is normal.
+ */
+function describeBilirubin(
+  bilirubin: Assessment['findings']['bilirubin'],
+  phrases: CardContent['cholestaticShift']['phrases'],
+): string {
+  if (!bilirubin.hasDirect) {
+    return phrases.directBilirubinMissing;
+  }
+  const share =
+    bilirubin.directFraction === null
+      ? ''
+      : ` Direct share ${Math.round(bilirubin.directFraction * 100)} %.`;
+  if (bilirubin.status === 'raised') {
+    return `${phrases.directBilirubinRaised}${describeLatest('total bilirubin', bilirubin.latestTotal)}${share}`;
+  }
+  const direct = bilirubin.latestDirect;
+  if (direct !== null && direct.xUln > 1 && direct.censored !== '<' && direct.censored !== '<=') {
+    return `${phrases.directBilirubinOnlyRaised}${describeLatest('direct bilirubin', direct)}`;
+  }
+  return '';
+}
+
+function buildPlacentalCard(recommendation: PlacentalAlpRecommendation, input: BuildCardsInput) {
+  const content = input.content.placentalAlp;
+  const { assessment } = input;
+  const ggt = assessment.findings.ggt;
+  return assembleCard(content, recommendation.tier, input, {
+    summarySlots: {
+      ...summarySlotsOf(assessment),
+      gestation: recommendation.explanation.gestation,
+    },
+    detailSlots: {
+      pregnancyNote: `${content.phrases.pregnancy} On record: ${recommendation.explanation.evidence.join('; ')}.`,
+      ggtInterpretation: `${content.phrases.ggt[ggt.status]}${describeLatest('GGT', ggt.latest)}`,
+      tierAdvice: content.phrases.thinkAgain,
+      ...evidenceSlots(assessment),
+    },
+    suggestions: buildSuggestions(content, recommendation, input),
+    extraLinks: [],
+  });
+}
+
+function buildOverlapCard(recommendation: OverlapAlpRecommendation, input: BuildCardsInput) {
+  const content = input.content.overlapAlp;
+  const { assessment } = input;
+  const alp = recommendation.persistentAlp;
+  const first = alp[0];
+  const last = alp.at(-1);
+  const labels = unique(
+    input.context.conditions
+      .filter((condition) => condition.group === 'aih')
+      .map((condition) => condition.label),
+  );
+  const treatment =
+    input.context.immunosuppressants.length > 0
+      ? ` on ${unique(input.context.immunosuppressants).join(', ')}`
+      : '';
+  const span =
+    first === undefined || last === undefined
+      ? ''
+      : ` ALP stayed at ${alp.map((point) => formatXUln(point.xUln)).join(', ')}×ULN from ${formatDate(first.time)} to ${formatDate(last.time)} (${alp.length} results).`;
+  return assembleCard(content, recommendation.tier, input, {
+    summarySlots: summarySlotsOf(assessment),
+    detailSlots: {
+      tierAdvice: content.phrases.tierAdvice[recommendation.tier],
+      overlapNote: `On record: ${labels.join('; ')}${treatment}.${span} ${content.phrases.overlap}\n\n${content.phrases.serology}\n\n${content.phrases.mrcp}`,
+      ...evidenceSlots(assessment),
+    },
     suggestions: buildSuggestions(content, recommendation, input),
     extraLinks: [],
   });
@@ -243,7 +325,11 @@ export function describeWindow(days: number): string {
 function buildSuggestions(
   content: CardKindContent,
   recommendation:
-    CholestaticShiftRecommendation | NonHepaticAlpRecommendation | TwoResultsRecommendation,
+    | CholestaticShiftRecommendation
+    | NonHepaticAlpRecommendation
+    | TwoResultsRecommendation
+    | PlacentalAlpRecommendation
+    | OverlapAlpRecommendation,
   input: BuildCardsInput,
 ): NonNullable<Card['suggestions']> {
   return recommendation.suggestions.flatMap((id) =>
@@ -264,7 +350,15 @@ interface CardParts {
   detailSlots: Record<string, string>;
   suggestions: NonNullable<Card['suggestions']>;
   extraLinks: Link[];
+  /** Raises the tier's indicator to at least this one. */
+  minimumIndicator?: Card['indicator'];
 }
+
+const INDICATOR_RANK: Readonly<Record<Card['indicator'], number>> = {
+  info: 0,
+  warning: 1,
+  critical: 2,
+};
 
 function assembleCard(
   content: CardKindContent,
@@ -293,7 +387,11 @@ function assembleCard(
     uuid: randomUUID(),
     summary: truncate(fill(content.summary[tier], parts.summarySlots), SUMMARY_LIMIT),
     detail,
-    indicator: content.indicator[tier],
+    indicator:
+      parts.minimumIndicator !== undefined &&
+      INDICATOR_RANK[parts.minimumIndicator] > INDICATOR_RANK[content.indicator[tier]]
+        ? parts.minimumIndicator
+        : content.indicator[tier],
     source: { label: content.source.label, url: content.source.url },
     overrideReasons: content.overrideReasons.map((reason) => ({ ...reason })),
     links,
@@ -357,6 +455,7 @@ function describeLatest(label: string, point: Assessment['findings']['ggt']['lat
 }
 
 function describeContext(context: PatientContext, content: CardContent): string {
+  const phrases = content.cholestaticShift.phrases;
   const labels = unique(context.conditions.map((condition) => condition.label));
   const parts: string[] = [];
   if (labels.length > 0) {
@@ -366,9 +465,17 @@ function describeContext(context: PatientContext, content: CardContent): string 
   if (unresolved > 0) {
     parts.push(`${content.medicationReview.phrases.unresolvedMedications} (${unresolved})`);
   }
-  if (context.abdominalImaging !== null) {
+  const imaging = context.abdominalImaging;
+  if (imaging !== null) {
+    const conclusion = imaging.conclusion === null ? '' : ` ("${imaging.conclusion}")`;
+    const reading =
+      imaging.findings.length > 0
+        ? phrases.imagingObstruction
+        : imaging.conclusion !== null
+          ? phrases.imagingClear
+          : phrases.imagingUnread;
     parts.push(
-      `Abdominal ultrasound on record (${formatDate(context.abdominalImaging.date)}); if it was unrevealing and ALP keeps rising, MRCP is next.`,
+      `Abdominal ultrasound on record (${formatDate(imaging.date)})${conclusion}. ${reading}`,
     );
   }
   return parts.join(' ');
@@ -379,14 +486,24 @@ function renderDifferential(
   content: CardContent['cholestaticShift'],
 ): string {
   const causes = content.phrases.differential;
-  // Causes the record supports get a line each with the reason; the rest share one closing line.
-  const supported = recommendation.differential.filter((cause) => cause.score > 0);
+  // Diagnoses already on the record are stated as known; causes the record supports get a numbered
+  // line each with the reason; the rest share one closing line.
+  const known = recommendation.differential.filter((cause) => cause.known);
+  const supported = recommendation.differential.filter((cause) => cause.score > 0 && !cause.known);
   const others = recommendation.differential.filter(
     (cause) => cause.score === 0 && cause.id !== 'PSC',
   );
-  const lines = supported.map(
-    (cause, index) =>
+  const lines = known.length === 0 ? [] : [content.phrases.knownLead];
+  for (const cause of known) {
+    lines.push(`- **${cause.reasons.join('; ')}**: ${causes[cause.id].known}`);
+  }
+  if (known.length > 0 && supported.length > 0) {
+    lines.push('');
+  }
+  supported.forEach((cause, index) =>
+    lines.push(
       `${index + 1}. **${causes[cause.id].label}** (${cause.reasons.join('; ')}): ${causes[cause.id].text}`,
+    ),
   );
   if (others.length > 0) {
     lines.push(

@@ -69,6 +69,7 @@ export const SUMMARY_SLOT_MAX_LENGTH = {
   alpChange: 11,
   /** "ALT 6.5→1.2" */
   aminoChange: 15,
+  gestation: 24,
 } as const;
 
 export const DETAIL_SLOTS = [
@@ -88,6 +89,8 @@ export const DETAIL_SLOTS = [
   'olderAdultNote',
   'exposureWindow',
   'twoResults',
+  'pregnancyNote',
+  'overlapNote',
 ] as const;
 
 /** CDS Hooks 2.0: the summary "SHALL be less than a 140-character limit". */
@@ -209,7 +212,13 @@ const commonShape = {
 };
 
 const causeSchema = z
-  .object({ label: plainTextSchema, text: plainTextSchema, covers: z.array(PointIdSchema).min(1) })
+  .object({
+    label: plainTextSchema,
+    text: plainTextSchema,
+    /** Shown instead of `text` when the cause is already on the record: stated, not suggested. */
+    known: plainTextSchema,
+    covers: z.array(PointIdSchema).min(1),
+  })
   .strict();
 
 const pitfallSchema = z
@@ -231,6 +240,13 @@ export const CholestaticShiftContentSchema = z
         directBilirubinMissing: plainTextSchema,
         directBilirubinRaised: plainTextSchema,
         deRitisAtLeastOne: plainTextSchema,
+        deRitisAlcohol: plainTextSchema,
+        directBilirubinOnlyRaised: plainTextSchema,
+        knownLead: plainTextSchema,
+        imagingObstruction: plainTextSchema,
+        imagingClear: plainTextSchema,
+        imagingUnread: plainTextSchema,
+        pregnancyNotPlacental: plainTextSchema,
         otherCausesLead: plainTextSchema,
         differential: z
           .object({
@@ -295,12 +311,45 @@ export const TwoResultsContentSchema = z
   })
   .strict();
 
+export const PlacentalAlpContentSchema = z
+  .object({
+    kind: z.literal('placental-alp'),
+    ...commonShape,
+    phrases: z
+      .object({
+        pregnancy: plainTextSchema,
+        ggt: ggtPhrasesSchema,
+        thinkAgain: plainTextSchema,
+      })
+      .strict(),
+  })
+  .strict();
+
+export const OverlapAlpContentSchema = z
+  .object({
+    kind: z.literal('overlap-alp'),
+    ...commonShape,
+    phrases: z
+      .object({
+        tierAdvice: tierRecord(plainTextSchema),
+        overlap: plainTextSchema,
+        serology: plainTextSchema,
+        mrcp: plainTextSchema,
+      })
+      .strict(),
+  })
+  .strict();
+
 export const CardKindContentSchema = z.discriminatedUnion('kind', [
   CholestaticShiftContentSchema,
   NonHepaticAlpContentSchema,
   MedicationReviewContentSchema,
   TwoResultsContentSchema,
+  PlacentalAlpContentSchema,
+  OverlapAlpContentSchema,
 ]);
+export type PlacentalAlpContent = z.infer<typeof PlacentalAlpContentSchema>;
+export type OverlapAlpContent = z.infer<typeof OverlapAlpContentSchema>;
 export type TwoResultsContent = z.infer<typeof TwoResultsContentSchema>;
 export type CholestaticShiftContent = z.infer<typeof CholestaticShiftContentSchema>;
 export type NonHepaticAlpContent = z.infer<typeof NonHepaticAlpContentSchema>;
@@ -454,3 +503,74 @@ export const DrugProductTableSchema = z
     });
   });
 export type DrugProductTable = z.infer<typeof DrugProductTableSchema>;
+const reviewedCodingSchema = CodingSchema.extend({ status: VerificationSchema });
+const regexSchema = z.string().superRefine((source, ctx) => {
+  try {
+    new RegExp(source, 'iu');
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${String(error)}` });
+  }
+});
+
+export const IMAGING_FINDING_IDS = ['duct-stone', 'duct-dilatation'] as const;
+export type ImagingFindingId = (typeof IMAGING_FINDING_IDS)[number];
+
+/** Reviewed numbers and code lists the context rules use (classes of findings beyond the labs). */
+export const ContextRulesSchema = z
+  .object({
+    deRitis: z.object({ alcoholAbove: z.number().positive(), source: z.string() }).strict(),
+    overlap: z
+      .object({
+        persistentAlpAboveXUln: z.number().positive(),
+        minSpanDays: z.number().nonnegative(),
+        minResults: z.number().int().min(2),
+        source: z.string(),
+      })
+      .strict(),
+    imaging: z
+      .object({
+        findings: z
+          .array(
+            z
+              .object({
+                id: z.enum(IMAGING_FINDING_IDS),
+                label: z.string().min(1),
+                /** Case-insensitive regular expressions run on each clause of the conclusion. */
+                textPatterns: z.array(regexSchema).min(1),
+                /** conclusionCode codings; ICD-10-CM entries match by prefix, others exactly. */
+                codes: z.array(reviewedCodingSchema),
+              })
+              .strict(),
+          )
+          .min(1),
+        negationCues: z.array(regexSchema),
+        negationAfterCues: z.array(regexSchema),
+        uncertaintyCues: z.array(regexSchema),
+        negationWindowWords: z.number().int().positive(),
+        source: z.string(),
+      })
+      .strict(),
+    pregnancy: z
+      .object({
+        secondTrimesterFromWeek: z.number().positive(),
+        maxGestationWeeks: z.number().positive(),
+        estimatedDeliveryAtDays: z.number().positive(),
+        placentalMaxXUln: z.number().positive(),
+        placentalHalfLifeDays: z.number().positive(),
+        statusCodes: z.array(reviewedCodingSchema).min(1),
+        pregnantValues: z.array(reviewedCodingSchema).min(1),
+        notPregnantValues: z.array(reviewedCodingSchema).min(1),
+        gestationalAgeCodes: z.array(reviewedCodingSchema),
+        estimatedDeliveryDateCodes: z.array(reviewedCodingSchema),
+        lastMenstrualPeriodCodes: z.array(reviewedCodingSchema),
+        deliveryDateCodes: z.array(reviewedCodingSchema),
+        deliveryConditions: z
+          .object({ snomed: z.array(codeRefSchema), icd10cmPrefixes: z.array(codeRefSchema) })
+          .strict(),
+        gestationWeeksIcdPrefix: codeRefSchema,
+        source: z.string(),
+      })
+      .strict(),
+  })
+  .strict();
+export type ContextRules = z.infer<typeof ContextRulesSchema>;

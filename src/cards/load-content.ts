@@ -5,6 +5,9 @@ import type { z } from 'zod';
 import {
   CholestaticShiftContentSchema,
   ConditionListSchema,
+  ContextRulesSchema,
+  OverlapAlpContentSchema,
+  PlacentalAlpContentSchema,
   DrugListSchema,
   DrugProductTableSchema,
   MedicationReviewContentSchema,
@@ -12,8 +15,11 @@ import {
   TwoResultsContentSchema,
   type CholestaticShiftContent,
   type ConditionList,
+  type ContextRules,
   type DrugList,
   type DrugProductTable,
+  type OverlapAlpContent,
+  type PlacentalAlpContent,
   type MedicationReviewContent,
   type NonHepaticAlpContent,
   type SuggestionId,
@@ -26,9 +32,12 @@ export interface CardContent {
   nonHepaticAlp: NonHepaticAlpContent;
   medicationReview: MedicationReviewContent;
   twoResults: TwoResultsContent;
+  placentalAlp: PlacentalAlpContent;
+  overlapAlp: OverlapAlpContent;
   conditions: ConditionList;
   drugs: DrugList;
   drugProducts: DrugProductTable;
+  contextRules: ContextRules;
 }
 
 export const CONTENT_FILES = {
@@ -36,9 +45,12 @@ export const CONTENT_FILES = {
   nonHepaticAlp: 'non-hepatic-alp.json',
   medicationReview: 'medication-review.json',
   twoResults: 'two-results.json',
+  placentalAlp: 'placental-alp.json',
+  overlapAlp: 'overlap-alp.json',
   conditions: 'conditions.json',
   drugs: 'cholestatic-drugs.json',
   drugProducts: 'cholestatic-drug-products.json',
+  contextRules: 'context-rules.json',
 } as const;
 
 /** The suggestions the rules can ask each card kind for; a content file must define all of them. */
@@ -53,6 +65,8 @@ const REQUIRED_SUGGESTIONS = {
   nonHepaticAlp: ['bone-alp'],
   medicationReview: [],
   twoResults: ['repeat-liver-panel', 'ggt', 'fractionated-bilirubin', 'abdominal-ultrasound'],
+  placentalAlp: ['ggt'],
+  overlapAlp: ['ggt', 'abdominal-ultrasound', 'mrcp', 'autoimmune-panel'],
 } as const satisfies Record<string, readonly SuggestionId[]>;
 
 /** A content file is missing, is not JSON, or breaks the schema; the message names file and field. */
@@ -87,9 +101,12 @@ export function loadCardContent(dir: string = findCardsDir()): CardContent {
     nonHepaticAlp: read(CONTENT_FILES.nonHepaticAlp),
     medicationReview: read(CONTENT_FILES.medicationReview),
     twoResults: read(CONTENT_FILES.twoResults),
+    placentalAlp: read(CONTENT_FILES.placentalAlp),
+    overlapAlp: read(CONTENT_FILES.overlapAlp),
     conditions: read(CONTENT_FILES.conditions),
     drugs: read(CONTENT_FILES.drugs),
     drugProducts: read(CONTENT_FILES.drugProducts),
+    contextRules: read(CONTENT_FILES.contextRules),
   });
 }
 
@@ -107,10 +124,13 @@ export function parseCardContent(raw: Record<keyof CardContent, unknown>): CardC
       raw.medicationReview,
       'medicationReview',
     ),
+    placentalAlp: parseFile(PlacentalAlpContentSchema, raw.placentalAlp, 'placentalAlp'),
+    overlapAlp: parseFile(OverlapAlpContentSchema, raw.overlapAlp, 'overlapAlp'),
     conditions: parseFile(ConditionListSchema, raw.conditions, 'conditions'),
     drugs: parseFile(DrugListSchema, raw.drugs, 'drugs'),
     drugProducts: parseFile(DrugProductTableSchema, raw.drugProducts, 'drugProducts'),
     twoResults: parseFile(TwoResultsContentSchema, raw.twoResults, 'twoResults'),
+    contextRules: parseFile(ContextRulesSchema, raw.contextRules, 'contextRules'),
   };
   checkProductTable(content.drugs, content.drugProducts);
   for (const key of [
@@ -118,6 +138,8 @@ export function parseCardContent(raw: Record<keyof CardContent, unknown>): CardC
     'nonHepaticAlp',
     'medicationReview',
     'twoResults',
+    'placentalAlp',
+    'overlapAlp',
   ] as const) {
     const ids = content[key].suggestions.map((suggestion) => suggestion.id);
     const problems = [

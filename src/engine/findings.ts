@@ -35,10 +35,13 @@ function findRRatio(series: SeriesMap): Findings['rRatio'] {
   return { first, last, fall: pairs.length > 1 ? first.value - last.value : null };
 }
 
-/** AST/ALT on raw activities at the latest paired date; ≥ 1 points to cirrhosis (C2). */
+/**
+ * AST/ALT on raw activities at the latest paired date; ≥ 1 points to cirrhosis (C2). Only when AST or
+ * ALT is above its ULN: a ratio of two normal values carries no meaning.
+ */
 function findDeRitis(series: SeriesMap): Findings['deRitis'] {
   const pair = pairPoints(series.AST.points, series.ALT.points).at(-1);
-  if (pair === undefined) {
+  if (pair === undefined || !(isRaised(pair.a) || isRaised(pair.b))) {
     return null;
   }
   const value = pair.a.value / pair.b.value;

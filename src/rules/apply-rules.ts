@@ -1,4 +1,5 @@
-import type { CauseId, PitfallId, SuggestionId } from '../cards/content-schema.js';
+import type { CauseId, ContextRules, PitfallId, SuggestionId } from '../cards/content-schema.js';
+import { classifySeverity } from '../engine/severity.js';
 import type { Analyte, Assessment, LabPoint, SeverityTier, Trend } from '../engine/types.js';
 import {
   describeExposure,
@@ -7,13 +8,16 @@ import {
   type MatchedDrug,
   type PatientContext,
 } from './patient-context.js';
+import { explainByPregnancy, type PlacentalExplanation } from './pregnancy.js';
 
 /** What the rules decided, before any wording: the builders turn each into one card. */
 export type Recommendation =
   | CholestaticShiftRecommendation
   | NonHepaticAlpRecommendation
   | MedicationReviewRecommendation
-  | TwoResultsRecommendation;
+  | TwoResultsRecommendation
+  | PlacentalAlpRecommendation
+  | OverlapAlpRecommendation;
 
 export interface CholestaticShiftRecommendation {
   kind: 'cholestatic-shift';
@@ -23,6 +27,29 @@ export interface CholestaticShiftRecommendation {
   differential: RankedCause[];
   pitfalls: PitfallId[];
   /** Observations behind the finding, for ServiceRequest.reasonReference. */
+  reasonObservationIds: string[];
+  /** Imaging affirmed a duct stone or dilated ducts: obstruction is found, ERCP is not to wait (X3). */
+  obstructionOnImaging: boolean;
+  /** AST/ALT above the alcohol threshold with alcohol-related liver disease on record (C6). */
+  deRitisPointsToAlcohol: boolean;
+}
+
+/** A rising ALP that placental ALP explains (second or third trimester, GGT not raised; §2c). */
+export interface PlacentalAlpRecommendation {
+  kind: 'placental-alp';
+  tier: SeverityTier;
+  suggestions: SuggestionId[];
+  explanation: PlacentalExplanation;
+  reasonObservationIds: string[];
+}
+
+/** ALP that stays above 2×ULN while the aminotransferases fall in autoimmune hepatitis (C3, W7). */
+export interface OverlapAlpRecommendation {
+  kind: 'overlap-alp';
+  tier: SeverityTier;
+  suggestions: SuggestionId[];
+  /** The ALP results that stayed high, oldest first. */
+  persistentAlp: LabPoint[];
   reasonObservationIds: string[];
 }
 
@@ -63,6 +90,8 @@ export interface RankedCause {
   id: CauseId;
   score: number;
   reasons: string[];
+  /** Already on the record (diagnosed or found on imaging): stated as known, not suggested. */
+  known: boolean;
 }
 
 /** Age from which drug-induced liver injury is more often cholestatic (C4). */
@@ -83,10 +112,18 @@ const CAUSE_ORDER: readonly CauseId[] = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'PS
  * moved into the cholestatic range without that divergence is not enough on its own, because R
  * moves with noise in either enzyme and a card on it would fire on patients whose ALP is not rising.
  */
-export function applyRules(assessment: Assessment, context: PatientContext): Recommendation[] {
+export function applyRules(
+  assessment: Assessment,
+  context: PatientContext,
+  rules: ContextRules,
+): Recommendation[] {
   const { findings } = assessment;
   const { divergence, severity } = findings;
   const aminotransferaseRising = divergence.ast === 'rising' || divergence.alt === 'rising';
+  const overlap = findOverlapSignal(assessment, context, rules);
+  if (overlap !== null) {
+    return [overlap];
+  }
   if (
     !divergence.present ||
     divergence.alp !== 'rising' ||
@@ -99,6 +136,20 @@ export function applyRules(assessment: Assessment, context: PatientContext): Rec
   const tier = severity.tier;
   const reasonObservationIds = selectReasonObservations(assessment);
 
+  // Placental ALP explains the rise: say so at info level, check GGT, and image nothing on ALP alone.
+  const placental = explainByPregnancy(assessment, context.pregnancy, rules.pregnancy);
+  if (placental !== null) {
+    return [
+      {
+        kind: 'placental-alp',
+        tier,
+        suggestions: findings.ggt.status === 'none-in-window' ? ['ggt'] : [],
+        explanation: placental,
+        reasonObservationIds,
+      },
+    ];
+  }
+
   // A normal GGT with a rising ALP points away from the liver: a lower-key card instead (W1).
   if (findings.ggt.status === 'normal') {
     return [{ kind: 'non-hepatic-alp', tier, suggestions: ['bone-alp'], reasonObservationIds }];
@@ -109,9 +160,11 @@ export function applyRules(assessment: Assessment, context: PatientContext): Rec
       kind: 'cholestatic-shift',
       tier,
       suggestions: selectSuggestions(assessment, context),
-      differential: rankDifferential(assessment, context),
+      differential: rankDifferential(assessment, context, rules),
       pitfalls: selectPitfalls(assessment, context),
       reasonObservationIds,
+      obstructionOnImaging: hasObstructionOnImaging(context),
+      deRitisPointsToAlcohol: deRitisPointsToAlcohol(assessment, context, rules),
     },
   ];
   if (context.cholestaticDrugs.length > 0) {
@@ -268,8 +321,13 @@ function selectSuggestions(assessment: Assessment, context: PatientContext): Sug
   if (context.abdominalImaging === null) {
     suggestions.push('abdominal-ultrasound');
   }
-  // ALP is rising whenever we get here, so an ultrasound already on record means "US, ALP still up" (W5).
-  if (hasCondition(context, 'ibd', 'psc') || context.abdominalImaging !== null) {
+  // ALP is rising whenever we get here, so an ultrasound already on record means "US, ALP still up"
+  // (W5), unless it found the obstruction: then ERCP is next, not MRCP (X3). IBD asks for MRCP to
+  // look for PSC (W6), which is moot once PSC is diagnosed.
+  const unrevealingUltrasound =
+    context.abdominalImaging !== null && !hasObstructionOnImaging(context);
+  const lookForPsc = hasCondition(context, 'ibd') && !hasCondition(context, 'psc');
+  if ((lookForPsc || unrevealingUltrasound) && !hasObstructionOnImaging(context)) {
     suggestions.push('mrcp');
   }
   if (hasCondition(context, 'aih', 'pbc', 'psc')) {
@@ -278,10 +336,20 @@ function selectSuggestions(assessment: Assessment, context: PatientContext): Sug
   return suggestions;
 }
 
-function rankDifferential(assessment: Assessment, context: PatientContext): RankedCause[] {
+function rankDifferential(
+  assessment: Assessment,
+  context: PatientContext,
+  rules: ContextRules,
+): RankedCause[] {
   const causes = new Map<CauseId, RankedCause>(
-    CAUSE_ORDER.map((id) => [id, { id, score: 0, reasons: [] }]),
+    CAUSE_ORDER.map((id) => [id, { id, score: 0, reasons: [], known: false }]),
   );
+  const known = (id: CauseId) => {
+    const cause = causes.get(id);
+    if (cause !== undefined) {
+      cause.known = true;
+    }
+  };
   const support = (id: CauseId, score: number, reason: string) => {
     const cause = causes.get(id);
     if (cause !== undefined) {
@@ -295,9 +363,20 @@ function rankDifferential(assessment: Assessment, context: PatientContext): Rank
 
   if (hasCondition(context, 'stones')) {
     support('C1', 3, `${labelOf('stones')} on record`);
+    known('C1');
+  }
+  const imaging = context.abdominalImaging;
+  if (imaging !== null && imaging.findings.length > 0) {
+    support(
+      'C1',
+      4,
+      `${imaging.findings.map((finding) => finding.label).join(' and ')} on the ultrasound of ${imaging.date.slice(0, 10)}`,
+    );
+    known('C1');
   }
   if (hasCondition(context, 'cirrhosis')) {
     support('C2', 3, `${labelOf('cirrhosis')} on record`);
+    known('C2');
   }
   if (findings.deRitis?.atLeastOne) {
     support('C2', 2, `AST/ALT ${findings.deRitis.value.toFixed(2)}`);
@@ -306,6 +385,7 @@ function rankDifferential(assessment: Assessment, context: PatientContext): Rank
     support('C3', 2, `${labelOf('aih')} on record`);
     if (hasCondition(context, 'pbc', 'psc')) {
       support('C3', 2, 'with PBC or PSC on record');
+      known('C3');
     }
     if (context.immunosuppressants.length > 0) {
       support('C3', 1, `on ${context.immunosuppressants.join(', ')}`);
@@ -321,14 +401,21 @@ function rankDifferential(assessment: Assessment, context: PatientContext): Rank
         : `${drug.drug.name} ${describeExposure(drug.exposure)}`,
     );
   }
-  if (patient.ageYears !== null && patient.ageYears >= OLDER_ADULT_AGE) {
+  // Age makes a drug's injury more often cholestatic; it is not a drug, so alone it ranks nothing.
+  if (
+    context.cholestaticDrugs.length > 0 &&
+    patient.ageYears !== null &&
+    patient.ageYears >= OLDER_ADULT_AGE
+  ) {
     support('C4', 1, `age ${Math.floor(patient.ageYears)}`);
   }
   if (hasCondition(context, 'malignancy')) {
     support('C5', 3, `${labelOf('malignancy')} on record`);
+    known('C5');
   }
   if (hasCondition(context, 'infiltrative')) {
     support('C5', 2, `${labelOf('infiltrative')} on record`);
+    known('C5');
   }
   if (findings.severity?.tier === 'above-10x') {
     support('C5', 1, 'ALP above 10×ULN');
@@ -339,8 +426,12 @@ function rankDifferential(assessment: Assessment, context: PatientContext): Rank
   if (hasCondition(context, 'alcohol')) {
     support('C6', 2, `${labelOf('alcohol')} on record`);
   }
+  if (deRitisPointsToAlcohol(assessment, context, rules) && findings.deRitis !== null) {
+    support('C6', 2, `AST/ALT ${findings.deRitis.value.toFixed(2)} with alcohol on record`);
+  }
   if (hasCondition(context, 'psc')) {
     support('PSC', 3, `${labelOf('psc')} on record`);
+    known('PSC');
   } else if (hasCondition(context, 'ibd')) {
     support('PSC', 3, `${labelOf('ibd')} on record`);
   }
@@ -356,11 +447,89 @@ function selectPitfalls(assessment: Assessment, context: PatientContext): Pitfal
   }
   // The card only fires while the aminotransferases fall, which is exactly when X2 applies.
   pitfalls.push('X2');
-  if (hasCondition(context, 'stones')) {
+  if (hasCondition(context, 'stones') || hasObstructionOnImaging(context)) {
     pitfalls.push('X3');
   }
   if (hasCondition(context, 'ibd', 'psc')) {
     pitfalls.push('X4');
   }
   return pitfalls;
+}
+
+function hasObstructionOnImaging(context: PatientContext): boolean {
+  return (context.abdominalImaging?.findings.length ?? 0) > 0;
+}
+
+/** AST/ALT above the alcohol threshold (usually > 2 in alcoholic liver disease) with alcohol on record. */
+function deRitisPointsToAlcohol(
+  assessment: Assessment,
+  context: PatientContext,
+  rules: ContextRules,
+): boolean {
+  const deRitis = assessment.findings.deRitis;
+  return (
+    deRitis !== null &&
+    deRitis.value > rules.deRitis.alcoholAbove &&
+    hasCondition(context, 'alcohol')
+  );
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * C3: in autoimmune hepatitis the aminotransferases fall on treatment while ALP stays above 2×ULN
+ * (flat or rising) across the same weeks. A rising ALP is the cholestatic shift, ranked with C3
+ * first; this catches the flat ALP the shift rule leaves silent. An overlap already on the record
+ * (AIH with PBC or PSC) is not news.
+ */
+function findOverlapSignal(
+  assessment: Assessment,
+  context: PatientContext,
+  rules: ContextRules,
+): OverlapAlpRecommendation | null {
+  const { divergence } = assessment.findings;
+  const { overlap } = rules;
+  if (!hasCondition(context, 'aih') || hasCondition(context, 'pbc', 'psc')) {
+    return null;
+  }
+  const falling = divergence.ast === 'falling' || divergence.alt === 'falling';
+  const rising = divergence.ast === 'rising' || divergence.alt === 'rising';
+  if (!falling || rising || divergence.alp === 'rising' || divergence.alp === 'falling') {
+    return null;
+  }
+  const aminotransferases = [...assessment.series.AST.points, ...assessment.series.ALT.points];
+  const fallStartMs = Math.min(...aminotransferases.map((point) => point.timeMs));
+  const alp = assessment.series.ALP.points.filter((point) => point.timeMs >= fallStartMs);
+  const first = alp[0];
+  const last = alp.at(-1);
+  if (first === undefined || last === undefined || alp.length < overlap.minResults) {
+    return null;
+  }
+  const persistent = alp.every(
+    (point) =>
+      point.xUln > overlap.persistentAlpAboveXUln &&
+      point.censored !== '<' &&
+      point.censored !== '<=',
+  );
+  if (!persistent || (last.timeMs - first.timeMs) / DAY_MS < overlap.minSpanDays) {
+    return null;
+  }
+  const suggestions: SuggestionId[] = [];
+  if (assessment.findings.ggt.status === 'none-in-window') {
+    suggestions.push('ggt');
+  }
+  suggestions.push('autoimmune-panel');
+  if (context.abdominalImaging === null) {
+    suggestions.push('abdominal-ultrasound');
+  }
+  if (!hasObstructionOnImaging(context)) {
+    suggestions.push('mrcp');
+  }
+  return {
+    kind: 'overlap-alp',
+    tier: classifySeverity(last.xUln),
+    suggestions,
+    persistentAlp: alp,
+    reasonObservationIds: selectReasonObservations(assessment),
+  };
 }

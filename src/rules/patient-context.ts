@@ -1,6 +1,7 @@
 import type {
   ConditionGroupId,
   ConditionList,
+  ContextRules,
   DrugEntry,
   DrugList,
   DrugProductTable,
@@ -16,6 +17,8 @@ import {
   type MatchedBy,
   type MedicationDescription,
 } from './match-medication.js';
+import { readImagingFindings, type ImagingFinding } from './imaging-findings.js';
+import { readPregnancy, type PregnancyRecord } from './pregnancy.js';
 
 /** What the rules know about the patient beyond the labs. Plain data, built once per request. */
 export interface PatientContext {
@@ -28,6 +31,8 @@ export interface PatientContext {
   unresolvedMedications?: number;
   /** An abdominal ultrasound on record inside the look-back window, newest first. */
   abdominalImaging: ImagingRecord | null;
+  /** The latest pregnancy on record, with its dates (placental ALP, reference §2c). */
+  pregnancy: PregnancyRecord | null;
 }
 
 export interface ContextCondition {
@@ -41,6 +46,10 @@ export interface ImagingRecord {
   resourceType: string;
   id: string | null;
   date: string;
+  /** The report's conclusion text, when it has one. */
+  conclusion: string | null;
+  /** Duct stones or dilated ducts the report affirms: obstruction found (X3). */
+  findings: ImagingFinding[];
 }
 
 export interface ContextSources {
@@ -51,6 +60,8 @@ export interface ContextSources {
   medications: readonly fhir4.Medication[];
   /** DiagnosticReports, Procedures or ServiceRequests that may record abdominal imaging. */
   imaging: readonly fhir4.Resource[];
+  /** Observations that may date a pregnancy (status, gestational age, delivery dates). */
+  observations?: readonly fhir4.Observation[];
   now: Date;
   lookbackDays: number;
 }
@@ -81,7 +92,12 @@ const DONE_IMAGING_STATUSES: Readonly<Record<string, readonly string[]>> = {
 
 export function readPatientContext(
   sources: ContextSources,
-  lists: { conditions: ConditionList; drugs: DrugList; drugProducts?: DrugProductTable },
+  lists: {
+    conditions: ConditionList;
+    drugs: DrugList;
+    drugProducts?: DrugProductTable;
+    contextRules: ContextRules;
+  },
 ): PatientContext {
   const medications = describeMedications(sources, lists.drugs);
   return {
@@ -100,7 +116,16 @@ export function readPatientContext(
         return match === null ? [] : [match.drug.name];
       }),
     unresolvedMedications: medications.filter(({ unresolved }) => unresolved).length,
-    abdominalImaging: findAbdominalImaging(sources),
+    abdominalImaging: findAbdominalImaging(sources, lists.contextRules),
+    pregnancy: readPregnancy(
+      {
+        conditions: sources.conditions,
+        observations: sources.observations ?? [],
+        now: sources.now,
+      },
+      lists.contextRules.pregnancy,
+      lists.conditions,
+    ),
   };
 }
 
@@ -406,7 +431,7 @@ export function resolveMedication(
   return id === undefined ? undefined : supplied.find((resource) => resource.id === id);
 }
 
-function findAbdominalImaging(sources: ContextSources): ImagingRecord | null {
+function findAbdominalImaging(sources: ContextSources, rules: ContextRules): ImagingRecord | null {
   const since = sources.now.getTime() - sources.lookbackDays * 86_400_000;
   const records = sources.imaging.flatMap((resource): ImagingRecord[] => {
     const described = describeImaging(resource);
@@ -420,9 +445,25 @@ function findAbdominalImaging(sources: ContextSources): ImagingRecord | null {
       ),
     );
     const isDone = (DONE_IMAGING_STATUSES[resource.resourceType] ?? []).includes(described.status);
-    return isAbdominalUs && isDone && time >= since && time <= sources.now.getTime()
-      ? [{ resourceType: resource.resourceType, id: resource.id ?? null, date: described.date }]
-      : [];
+    if (!(isAbdominalUs && isDone && time >= since && time <= sources.now.getTime())) {
+      return [];
+    }
+    const report = isResourceOfType<fhir4.DiagnosticReport>(resource, 'DiagnosticReport')
+      ? resource
+      : null;
+    const conclusion =
+      typeof report?.conclusion === 'string' && report.conclusion.trim() !== ''
+        ? report.conclusion.trim()
+        : null;
+    return [
+      {
+        resourceType: resource.resourceType,
+        id: resource.id ?? null,
+        date: described.date,
+        conclusion,
+        findings: report === null ? [] : readImagingFindings(report, rules.imaging),
+      },
+    ];
   });
   records.sort((a, b) => Date.parse(b.date) - Date.parse(a.date));
   return records[0] ?? null;

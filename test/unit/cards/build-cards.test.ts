@@ -18,7 +18,7 @@ const LOWERCASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 function cardsFor(scenario: Scenario, trendLinkUrl?: string) {
   const { assessment, context } = assessScenario(scenario, content);
   return buildCards({
-    recommendations: applyRules(assessment, context),
+    recommendations: applyRules(assessment, context, content.contextRules),
     assessment,
     context,
     content,

@@ -19,6 +19,8 @@ export function kindOf(card: Card, content: CardContent): CardKind | null {
     content.nonHepaticAlp,
     content.medicationReview,
     content.twoResults,
+    content.placentalAlp,
+    content.overlapAlp,
   ]) {
     const templates = Object.values(kind.summary);
     if (templates.some((template) => templatePattern(template).test(card.summary))) {
@@ -34,6 +36,8 @@ export function suggestionIdsOf(card: Card, content: CardContent): Array<Suggest
     ...content.nonHepaticAlp.suggestions,
     ...content.medicationReview.suggestions,
     ...content.twoResults.suggestions,
+    ...content.placentalAlp.suggestions,
+    ...content.overlapAlp.suggestions,
   ];
   return (card.suggestions ?? []).map(
     (suggestion) => templates.find((template) => template.label === suggestion.label)?.id ?? null,

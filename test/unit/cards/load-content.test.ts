@@ -22,6 +22,9 @@ function readRaw(): Record<keyof CardContent, unknown> {
     conditions: read(CONTENT_FILES.conditions),
     drugs: read(CONTENT_FILES.drugs),
     drugProducts: read(CONTENT_FILES.drugProducts),
+    placentalAlp: read(CONTENT_FILES.placentalAlp),
+    overlapAlp: read(CONTENT_FILES.overlapAlp),
+    contextRules: read(CONTENT_FILES.contextRules),
   };
 }
 

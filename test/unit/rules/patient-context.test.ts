@@ -241,6 +241,8 @@ describe('readPatientContext', () => {
         resourceType: 'DiagnosticReport',
         id: 'us-1',
         date: expect.any(String),
+        conclusion: null,
+        findings: [],
       });
     });
 
