@@ -1,23 +1,13 @@
 import express, { type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { findInvalidTokens } from '../cds/prefetch.js';
-import {
-  CdsRequestSchema,
-  CdsResponseSchema,
-  FeedbackSchema,
-  HookContextSchemas,
-  stripEmpty,
-  stripResponse,
-  type CdsRequest,
-  type CdsResponse,
-} from '../cds/schemas.js';
+import { checkedResponse, invokeService, parseHookRequest } from '../cds/hook-call.js';
+import { FeedbackSchema, stripEmpty } from '../cds/schemas.js';
 import type { CdsService, HookResult, TrendLinkPublisher } from '../cds/service.js';
-import type { DataQualityNote } from '../engine/types.js';
 import type { FhirCallEvent, FhirCallStats, FhirGatewayFactory } from '../fhir/gateway.js';
-import { gatherPrefetch } from '../fhir/gather.js';
 import { getRequestLogger } from '../observability/logger.js';
 import type { FeedbackStore } from '../stores/feedback-store.js';
-import { CdsError, formatIssuePath, invalidRequestFrom } from './errors.js';
+import { CdsError, invalidRequestFrom } from './errors.js';
 
 export interface CdsRouterDeps {
   services: readonly CdsService[];
@@ -85,15 +75,13 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
 
   router.post('/cds-services/:id', ...admitCall, async (req, res) => {
     const service = serviceOf(res);
-    const request = parseRequest(req.body, service);
+    const request = parseHookRequest(req.body, service);
     res.locals.hookInstance = request.hookInstance;
     const stats: FhirCallStats = { calls: 0, totalMs: 0 };
     res.locals.fhirStats = stats;
-    const { data, otherPatientResources } = await gatherPrefetch(
-      service,
-      request,
-      deps.gatewayFactory,
-      {
+    const result: HookResult = await invokeService(service, request, {
+      gatewayFactory: deps.gatewayFactory,
+      gather: {
         timeoutMs: deps.fhirTimeoutMs,
         maxPages: deps.fhirMaxPages,
         deadlineMs: deps.hookDeadlineMs,
@@ -104,24 +92,17 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
         },
         ...(deps.retryDelayMs === undefined ? {} : { retryDelayMs: deps.retryDelayMs }),
       },
-    );
-    const dataNotes: DataQualityNote[] = [];
-    if (otherPatientResources > 0) {
-      // Counted (res.locals feeds /metrics) and logged without ids: the count is the signal.
-      res.locals.otherPatientResources = otherPatientResources;
-      getRequestLogger(req)?.warn(
-        { service: service.definition.id, otherPatientResources },
-        'resources of another patient dropped before analysis',
-      );
-      dataNotes.push(otherPatientNote(otherPatientResources));
-    }
-    const result: HookResult = await service.handle({
-      request,
-      data,
       now: deps.now(),
       lookbackDays: deps.lookbackDays,
-      dataNotes,
       ...(deps.trendLinks === undefined ? {} : { trendLinks: deps.trendLinks }),
+      onOtherPatientResources: (otherPatientResources) => {
+        // Counted (res.locals feeds /metrics) and logged without ids: the count is the signal.
+        res.locals.otherPatientResources = otherPatientResources;
+        getRequestLogger(req)?.warn(
+          { service: service.definition.id, otherPatientResources },
+          'resources of another patient dropped before analysis',
+        );
+      },
     });
     if (result.cards.length === 0) {
       const noCardReason = result.noCardReason ?? 'unspecified';
@@ -152,15 +133,6 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
   return router;
 }
 
-function otherPatientNote(count: number): DataQualityNote {
-  return {
-    code: 'other-patient-data',
-    message:
-      `${count} resource(s) not about this patient (another patient's, or no patient's) were ` +
-      'left out of the analysis: check the EHR feed.',
-  };
-}
-
 function serviceOf(res: Response): CdsService {
   const service: unknown = res.locals.cdsService;
   if (!isCdsService(service)) {
@@ -177,53 +149,6 @@ function isCdsService(value: unknown): value is CdsService {
     'handle' in value &&
     typeof value.handle === 'function'
   );
-}
-
-/** Body → CdsRequest, checking the hook name and the hook's own context fields. */
-function parseRequest(body: unknown, service: CdsService): CdsRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new CdsError('INVALID_REQUEST', 'Request body must be a JSON object');
-  }
-  const parsed = CdsRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    throw invalidRequestFrom(parsed.error);
-  }
-  const request = parsed.data;
-  if (request.hook !== service.definition.hook) {
-    throw new CdsError(
-      'HOOK_MISMATCH',
-      `hook '${request.hook.slice(0, 100)}' does not match service '${service.definition.id}', which answers '${service.definition.hook}'`,
-      { issues: [] },
-    );
-  }
-  const contextSchema = HookContextSchemas[request.hook];
-  if (contextSchema !== undefined) {
-    const context = contextSchema.safeParse(request.context);
-    if (!context.success) {
-      throw invalidRequestFrom(context.error, 'context');
-    }
-  }
-  return request;
-}
-
-/**
- * Strips empty optionals, then proves the result is a valid CDS Hooks response. One stripping pass
- * suffices: the schema has no defaults or transforms, so what it returns has no empties either.
- */
-function checkedResponse(
-  serviceId: string,
-  result: unknown,
-  onInvalid: CdsRouterDeps['onInvalidResponse'],
-): CdsResponse {
-  const parsed = CdsResponseSchema.safeParse(stripResponse(result));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${formatIssuePath(issue.path) || '(response)'}: ${issue.message}`,
-    );
-    onInvalid?.(serviceId, problems);
-    throw new CdsError('INVALID_RESPONSE', `Service '${serviceId}' built an invalid response`);
-  }
-  return parsed.data;
 }
 
 /** Fails at start-up, not at the first call, when a service definition cannot work. */
