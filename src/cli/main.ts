@@ -5,7 +5,11 @@ import { isRecord } from '../fhir/guards.js';
 import { isCdsError } from '../http/errors.js';
 import { loadConfig } from '../config.js';
 import type { CdsService } from '../cds/service.js';
+import { availableParallelism } from 'node:os';
 import { runAssess } from './assess-command.js';
+import { runMerge } from './merge-command.js';
+import { runSweep } from './sweep-command.js';
+import type { SweepSummary } from './sweep-summary.js';
 import { InputError, UsageError, type CliIo } from './cli-error.js';
 import { OfflineSearchError } from './offline-prefetch.js';
 
@@ -15,6 +19,8 @@ Runs the liver-trends CDS service on files, with the same engine, rules and card
 
 Commands:
   assess FILE|-        the cards the service would return for one patient's FHIR Bundle
+  sweep DIR --out OUT  every patient of a FHIR Bulk Data export: flagged patients, counts, report
+  merge --out OUT DIR… combine the outputs of sharded sweeps into the output of one run
 
 Options:
   -h, --help           show help (also: hepatic-trends <command> --help)
@@ -33,6 +39,42 @@ Options:
   --format json|text   output format (default json)
   --now ISO            evaluate as of this instant, e.g. 2026-05-01T12:00:00Z (default: now)
   --patient ID         which patient, when the Bundle holds several
+  -h, --help           show this help
+`;
+
+const SWEEP_HELP = `Usage: hepatic-trends sweep DIR --out OUTDIR [options]
+
+Reads a FHIR Bulk Data export: every file under DIR (hidden files and manifest.json aside), NDJSON,
+gzip-compressed or not, split in any way and named in any way; the resource type is read from each
+line. Resources are partitioned by patient into temporary files under OUTDIR (memory stays bounded
+by a partition, not by the export), then each patient is assessed by the patient-view service in
+worker threads. Writes:
+  OUTDIR/flagged.ndjson   one line per patient with at least one card (patientId, indicator, summary)
+  OUTDIR/summary.json     patients read and flagged, cards by kind and indicator, per 1 000 patients,
+                          records left out and why
+  OUTDIR/report.html      the same with charts, self-contained (opens from disk)
+Progress goes to stderr: a bar on a terminal, a line every 10 s otherwise.
+
+Options:
+  --out OUTDIR         output directory (created if needed)
+  --jobs N             worker threads (default: the number of CPU cores)
+  --shard I/N          only patients whose id hashes to shard I of N (0 ≤ I < N); see merge
+  --now ISO            evaluate as of this instant (default: now); give every shard the same
+  --quiet              no progress output
+  -h, --help           show this help
+
+Exit code 1 when a line is not a FHIR resource (message: file:line) or when a patient could not be
+assessed (the outputs are written; summary.json lists the failures).
+`;
+
+const MERGE_HELP = `Usage: hepatic-trends merge --out OUTDIR SHARD_OUTDIR...
+
+Combines the outputs of 'sweep --shard I/N' for every I into OUTDIR: flagged.ndjson (in the same
+order as a single run), summary.json and report.html, equal to those of one sweep over the export.
+Every shard of the same sweep (same N and --now) must be given exactly once.
+
+Options:
+  --out OUTDIR         output directory (created if needed)
   -h, --help           show this help
 `;
 
@@ -71,7 +113,88 @@ const COMMANDS: Record<string, Command> = {
       );
     },
   },
+  sweep: {
+    help: SWEEP_HELP,
+    options: {
+      out: { type: 'string' },
+      jobs: { type: 'string' },
+      shard: { type: 'string' },
+      now: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    async run({ values, positionals }, io, service) {
+      const dir = onePositional(positionals, 'export directory DIR');
+      const summary = await runSweep(
+        service,
+        {
+          dir,
+          outDir: requiredOption(values, 'out'),
+          jobs: jobsOption(values),
+          shard: shardOption(values),
+          now: nowOption(values),
+          lookbackDays: loadConfig(process.env).LOOKBACK_DAYS,
+          progress: values.quiet !== true,
+        },
+        io,
+      );
+      reportRun(summary, io);
+    },
+  },
+  merge: {
+    help: MERGE_HELP,
+    options: { out: { type: 'string' } },
+    async run({ values, positionals }, io) {
+      if (positionals.length === 0) {
+        throw new UsageError('expected the output directories of the shards');
+      }
+      reportRun(await runMerge(requiredOption(values, 'out'), positionals), io);
+    },
+  },
 };
+
+function reportRun(summary: SweepSummary, io: CliIo): void {
+  io.stderr.write(
+    `${summary.patientsRead} patients read, ${summary.patientsFlagged} with a card, ${summary.cards.total} cards (${summary.cardsPer1000Patients} per 1 000 patients)\n`,
+  );
+  if (summary.patientsFailed > 0) {
+    throw new InputError(
+      `${summary.patientsFailed} patient(s) could not be assessed, first: ${summary.failures[0] ?? '?'} (all listed in summary.json)`,
+    );
+  }
+}
+
+function requiredOption(values: Parsed['values'], name: string): string {
+  const value = stringOption(values, name);
+  if (value === undefined || value === '') {
+    throw new UsageError(`--${name} is required`);
+  }
+  return value;
+}
+
+function jobsOption(values: Parsed['values']): number {
+  const raw = stringOption(values, 'jobs');
+  if (raw === undefined) {
+    return availableParallelism();
+  }
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 256) {
+    throw new UsageError(`--jobs must be a whole number from 1 to 256; got '${raw}'`);
+  }
+  return Number(raw);
+}
+
+function shardOption(values: Parsed['values']): { index: number; count: number } {
+  const raw = stringOption(values, 'shard');
+  if (raw === undefined) {
+    return { index: 0, count: 1 };
+  }
+  const match = /^(\d+)\/(\d+)$/.exec(raw);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || count < 1 || index >= count || count > 1_000_000) {
+    throw new UsageError(`--shard must be I/N with 0 ≤ I < N, e.g. 0/4; got '${raw}'`);
+  }
+  return { index, count };
+}
 
 /** Runs the command line and returns the exit code; `io` lets tests run it in-process. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
