@@ -67,6 +67,19 @@ export async function generateExport(
       if (resource.resourceType !== 'Patient') {
         copy.subject = { reference: `Patient/${id}` };
       }
+      // Orders name their drug by reference to a Medication, written once: `_include` must find it.
+      if (resource.resourceType === 'MedicationRequest' && resource.medicationCodeableConcept) {
+        const medicationId = `med-${template}`;
+        delete copy.medicationCodeableConcept;
+        copy.medicationReference = { reference: `Medication/${medicationId}` };
+        if (i < names.length) {
+          await write('Medication', part, {
+            resourceType: 'Medication',
+            id: medicationId,
+            code: resource.medicationCodeableConcept,
+          });
+        }
+      }
       observations += resource.resourceType === 'Observation' ? 1 : 0;
       await write(resource.resourceType as string, part, copy);
     }

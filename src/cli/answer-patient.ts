@@ -2,7 +2,7 @@ import { checkedResponse, invokeService, parseHookRequest } from '../cds/hook-ca
 import type { CdsResponse } from '../cds/schemas.js';
 import type { CdsService } from '../cds/service.js';
 import { FhirGatewayError, type FhirGatewayFactory } from '../fhir/gateway.js';
-import { buildPatientViewRequest } from './offline-prefetch.js';
+import { buildPatientViewRequest, type ResourceLookup } from './offline-prefetch.js';
 
 export interface OfflineCallOptions {
   now: Date;
@@ -24,8 +24,12 @@ export async function answerPatientView(
   patientId: string,
   resources: readonly Record<string, unknown>[],
   options: OfflineCallOptions,
+  lookup?: ResourceLookup,
 ): Promise<CdsResponse> {
-  const request = parseHookRequest(buildPatientViewRequest(service, patientId, resources), service);
+  const request = parseHookRequest(
+    buildPatientViewRequest(service, patientId, resources, lookup),
+    service,
+  );
   const result = await invokeService(service, request, {
     gatewayFactory: noFhirServer,
     gather: { timeoutMs: 1, maxPages: 1 },

@@ -21,8 +21,8 @@ export async function runAssess(service: CdsService, options: AssessOptions, io:
   const bundle = parseJsonAt(text, name);
   const resources = resourcesOfBundle(bundle, name);
   const patientId = choosePatient(resources, name, options.patientId);
-  const mine = resources.filter((resource) => patientIdOf(resource) === patientId);
-  const response = await answerPatientView(service, patientId, mine, options);
+  // The searches keep the patient's own resources; others (a Medication) serve `_include`.
+  const response = await answerPatientView(service, patientId, resources, options);
   io.stdout.write(
     options.format === 'json'
       ? `${JSON.stringify(response, null, 2)}\n`

@@ -35,24 +35,50 @@ export class OfflineSearchError extends Error {
   override readonly name = 'OfflineSearchError';
 }
 
-/** The hook request for `patientId`, its prefetch evaluated against `resources` (that patient's). */
+/** Finds a resource by type and id for `_include`, e.g. a Medication no patient owns. */
+export type ResourceLookup = (type: string, id: string) => Record<string, unknown> | undefined;
+
+/** The target type of each `_include` search parameter the prefetch may use. */
+const INCLUDE_TARGETS: Readonly<Record<string, string>> = { medication: 'Medication' };
+
+/** Resource types a prefetch template includes by reference (`_include=X:medication` → Medication). */
+export function includedTypesOf(template: string): string[] {
+  const params = new URLSearchParams(template.split('?', 2)[1] ?? '');
+  return params.getAll('_include').flatMap((value) => {
+    const target = INCLUDE_TARGETS[value.split(':')[1] ?? ''];
+    return target === undefined ? [] : [target];
+  });
+}
+
+/**
+ * The hook request for `patientId`, its prefetch evaluated against `resources` (searches keep only
+ * that patient's); `lookup` resolves `_include` references (by default, among `resources`).
+ */
 export function buildPatientViewRequest(
   service: CdsService,
   patientId: string,
   resources: readonly Record<string, unknown>[],
+  lookup: ResourceLookup = lookupAmong(resources),
 ): Record<string, unknown> {
   const context = { userId: CLI_USER_ID, patientId };
   const prefetch: Record<string, unknown> = {};
   for (const [key, template] of Object.entries(service.definition.prefetch ?? {})) {
     const resolved = resolvePrefetchTemplate(template, context);
-    prefetch[key] = resolved.kind === 'query' ? evaluateQuery(resolved.query, resources) : null;
+    prefetch[key] =
+      resolved.kind === 'query' ? evaluateQuery(resolved.query, resources, lookup) : null;
   }
   return { hook: service.definition.hook, hookInstance: randomUUID(), context, prefetch };
+}
+
+export function lookupAmong(resources: readonly Record<string, unknown>[]): ResourceLookup {
+  const byKey = new Map(resources.map((r) => [`${String(r.resourceType)}/${String(r.id)}`, r]));
+  return (type, id) => byKey.get(`${type}/${id}`);
 }
 
 function evaluateQuery(
   query: string,
   resources: readonly Record<string, unknown>[],
+  lookup: ResourceLookup,
 ): Record<string, unknown> | null {
   if (isReadQuery(query)) {
     const [type, id] = query.replace(/^\//, '').split('/');
@@ -62,6 +88,7 @@ function evaluateQuery(
   const params = new URLSearchParams(search);
   let matches = resources.filter((r) => r.resourceType === type && patientIdOf(r) !== undefined);
   let sort: string | undefined;
+  const includes: string[] = [];
   for (const [name, value] of params) {
     switch (name) {
       case 'patient':
@@ -76,6 +103,17 @@ function evaluateQuery(
         break;
       case '_sort':
         sort = value;
+        break;
+      case '_include':
+        if (
+          value.split(':')[0] !== type ||
+          INCLUDE_TARGETS[value.split(':')[1] ?? ''] === undefined
+        ) {
+          throw new OfflineSearchError(
+            `prefetch query '${type}?…_include=${value}' names an include the command line cannot evaluate offline`,
+          );
+        }
+        includes.push(value.split(':')[1] ?? '');
         break;
       case '_count':
         // A page size: every page is sent, as an EHR that follows `next` links would.
@@ -93,8 +131,40 @@ function evaluateQuery(
     resourceType: 'Bundle',
     type: 'searchset',
     total: matches.length,
-    entry: matches.map((resource) => ({ resource, search: { mode: 'match' } })),
+    entry: [
+      ...matches.map((resource) => ({ resource, search: { mode: 'match' } })),
+      ...included(matches, includes, lookup).map((resource) => ({
+        resource,
+        search: { mode: 'include' },
+      })),
+    ],
   };
+}
+
+/** The resources the matches reference through each `_include` parameter, once each. */
+function included(
+  matches: readonly Record<string, unknown>[],
+  params: readonly string[],
+  lookup: ResourceLookup,
+): Record<string, unknown>[] {
+  const found = new Map<string, Record<string, unknown>>();
+  for (const param of params) {
+    const target = INCLUDE_TARGETS[param] ?? '';
+    for (const match of matches) {
+      // A choice element (medication[x]) holds its reference in `<param>Reference`.
+      const value = match[`${param}Reference`] ?? match[param];
+      const reference = isRecord(value) ? value.reference : undefined;
+      const id =
+        typeof reference === 'string'
+          ? new RegExp(`(?:^|/)${target}/([A-Za-z0-9\\-.]{1,64})$`).exec(reference)?.[1]
+          : undefined;
+      const resource = id === undefined ? undefined : lookup(target, id);
+      if (id !== undefined && resource !== undefined) {
+        found.set(id, resource);
+      }
+    }
+  }
+  return [...found.values()];
 }
 
 /** FHIR token search: `system|code`, `code` or `system|`, matched against any coding. */

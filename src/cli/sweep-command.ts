@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { CdsService } from '../cds/service.js';
 import { InputError, type CliIo } from './cli-error.js';
 import { listInputFiles } from './ndjson-input.js';
+import { includedTypesOf } from './offline-prefetch.js';
 import { formatBytes, Progress } from './progress.js';
 import { renderReport } from './report-html.js';
 import type { AssessResult, AssessTask, PartitionResult, PartitionTask } from './sweep-tasks.js';
@@ -59,6 +60,9 @@ export async function runSweep(
       Math.max(1, Math.ceil(estimated / options.shard.count / PARTITION_BYTES)),
     );
     const usedTypes = usedResourceTypes(service);
+    const sharedTypes = [
+      ...new Set(Object.values(service.definition.prefetch ?? {}).flatMap(includedTypesOf)),
+    ];
 
     progress.start(
       'Reading',
@@ -73,7 +77,8 @@ export async function runSweep(
       tmpDir,
       partitions,
       shard: options.shard,
-      usedTypes,
+      usedTypes: [...usedTypes, ...sharedTypes],
+      sharedTypes,
     }));
     const read = await runOnWorkers<PartitionTask, PartitionResult>(
       partitionTasks,
@@ -86,7 +91,11 @@ export async function runSweep(
     summary.inputFiles = files.length;
     const byPartition: string[][] = Array.from({ length: partitions }, () => []);
     let patients = 0;
+    const sharedFiles: string[] = [];
     for (const result of read) {
+      if (result.sharedFile !== undefined) {
+        sharedFiles.push(result.sharedFile);
+      }
       summary.linesRead += result.linesRead;
       addCounts(summary.resourcesByType, result.resourcesByType);
       addCounts(summary.excluded, result.excluded);
@@ -107,6 +116,7 @@ export async function runSweep(
               files: paths,
               fileNames: files.map((f) => f.name),
               tmpDir,
+              sharedFiles,
               now: options.now.toISOString(),
               lookbackDays: options.lookbackDays,
             },

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CdsService } from '../cds/service.js';
 import { isRecord } from '../fhir/guards.js';
@@ -7,7 +7,7 @@ import { answerPatientView } from './answer-patient.js';
 import { InputError } from './cli-error.js';
 import { FHIR_R4_RESOURCE_TYPES } from './fhir-resource-types.js';
 import { readLines, type InputFile } from './ndjson-input.js';
-import { patientIdOf } from './offline-prefetch.js';
+import { lookupAmong, patientIdOf } from './offline-prefetch.js';
 import { hashPatientId, partitionOf } from './patient-hash.js';
 import { addCount, MAX_LISTED_FAILURES } from './sweep-summary.js';
 
@@ -27,6 +27,8 @@ export interface PartitionTask {
   shard: { index: number; count: number };
   /** Resource types the service's prefetch reads; other types are counted as excluded. */
   usedTypes: string[];
+  /** Types read through `_include` (Medication): owned by no patient, kept for every partition. */
+  sharedTypes: string[];
 }
 
 export interface PartitionResult {
@@ -36,6 +38,7 @@ export interface PartitionResult {
   excluded: Record<string, number>;
   /** Partition number → the file this task wrote for it. */
   written: Record<number, string>;
+  sharedFile?: string;
 }
 
 const FLUSH_BYTES = 256 * 1024;
@@ -46,6 +49,8 @@ export async function partitionFile(
 ): Promise<PartitionResult> {
   const { file, shard } = task;
   const used = new Set(task.usedTypes);
+  const shared = new Set(task.sharedTypes);
+  const sharedLines: string[] = [];
   const result: PartitionResult = {
     linesRead: 0,
     resourcesByType: {},
@@ -69,6 +74,14 @@ export async function partitionFile(
       const resource = parseResourceLine(text, file.name, line);
       const type = resource.resourceType;
       const patientId = patientIdOf(resource);
+      if (patientId === undefined && shared.has(type)) {
+        sharedLines.push(`${text}\n`);
+        if (countUnowned) {
+          result.linesRead += 1;
+          addCount(result.resourcesByType, type);
+        }
+        continue;
+      }
       if (patientId === undefined) {
         if (countUnowned) {
           result.linesRead += 1;
@@ -109,6 +122,10 @@ export async function partitionFile(
       if (slot.size >= FLUSH_BYTES) {
         flush(slot);
       }
+    }
+    if (sharedLines.length > 0) {
+      result.sharedFile = join(task.tmpDir, `shared-f${task.fileIndex}.ndjson`);
+      writeFileSync(result.sharedFile, sharedLines.join(''));
     }
   } finally {
     for (const slot of buffers.values()) {
@@ -158,6 +175,8 @@ export interface AssessTask {
   files: string[];
   fileNames: string[];
   tmpDir: string;
+  /** Resources no patient owns, read by `_include` (see PartitionTask.sharedTypes). */
+  sharedFiles: string[];
   now: string;
   lookbackDays: number;
 }
@@ -224,6 +243,7 @@ export async function assessPartition(
   };
   const flagged: string[] = [];
   const now = new Date(task.now);
+  const shared = loadShared(task.sharedFiles);
   let done = 0;
   for (const id of ids) {
     const group = byPatient.get(id);
@@ -232,6 +252,8 @@ export async function assessPartition(
       continue;
     }
     const resources = group.lines.map((text) => JSON.parse(text) as Record<string, unknown>);
+    const own = lookupAmong(resources);
+    const lookup = (type: string, id: string) => own(type, id) ?? shared.get(`${type}/${id}`);
     if (!resources.some((r) => r.resourceType === 'Patient')) {
       for (const resource of resources) {
         addCount(
@@ -243,10 +265,13 @@ export async function assessPartition(
     }
     result.patientsRead += 1;
     try {
-      const response = await answerPatientView(service, id, resources, {
-        now,
-        lookbackDays: task.lookbackDays,
-      });
+      const response = await answerPatientView(
+        service,
+        id,
+        resources,
+        { now, lookbackDays: task.lookbackDays },
+        lookup,
+      );
       if (response.cards.length > 0) {
         result.patientsFlagged += 1;
         const cards = response.cards.map((card) => {
@@ -278,6 +303,26 @@ export async function assessPartition(
     closeSync(fd);
   }
   return result;
+}
+
+let sharedCache: { key: string; byKey: Map<string, Record<string, unknown>> } | undefined;
+
+/** Loaded once per worker and sweep: a formulary's Medications, not a population's records. */
+function loadShared(files: readonly string[]): Map<string, Record<string, unknown>> {
+  const key = files.join('\n');
+  if (sharedCache?.key !== key) {
+    const byKey = new Map<string, Record<string, unknown>>();
+    for (const file of files) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (line !== '') {
+          const resource = JSON.parse(line) as Record<string, unknown>;
+          byKey.set(`${String(resource.resourceType)}/${String(resource.id)}`, resource);
+        }
+      }
+    }
+    sharedCache = { key, byKey };
+  }
+  return sharedCache.byKey;
 }
 
 function originName(origin: string, fileNames: readonly string[]): string {

@@ -67,6 +67,45 @@ describe('hepatic-trends assess', () => {
     expect(CdsResponseSchema.parse(JSON.parse(io.out())).cards).toHaveLength(1);
   });
 
+  test('A drug named by reference is found through _include when the Bundle holds the Medication', async () => {
+    const dili = demo.entry.filter(
+      (e) =>
+        e.resource.id === 'htc-demo-dili' ||
+        (e.resource.subject as { reference?: string } | undefined)?.reference ===
+          'Patient/htc-demo-dili',
+    );
+    const order = dili.find((e) => e.resource.resourceType === 'MedicationRequest')!.resource;
+    const { medicationCodeableConcept, ...byReference } = order;
+    const record = (withMedication: boolean) => ({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        ...dili.filter((e) => e.resource !== order).map((e) => ({ resource: e.resource })),
+        { resource: { ...byReference, medicationReference: { reference: 'Medication/amx' } } },
+        ...(withMedication
+          ? [
+              {
+                resource: {
+                  resourceType: 'Medication',
+                  id: 'amx',
+                  code: medicationCodeableConcept,
+                },
+              },
+            ]
+          : []),
+      ],
+    });
+    const indicators = async (withMedication: boolean) => {
+      const io = captureIo(JSON.stringify(record(withMedication)));
+      expect(await runCli(['assess', '-', '--now', NOW], io)).toBe(0);
+      return CdsResponseSchema.parse(JSON.parse(io.out()))
+        .cards.map((c) => c.indicator)
+        .sort();
+    };
+    expect(await indicators(true)).toEqual(['info', 'warning']);
+    expect(await indicators(false)).toEqual(['info']);
+  });
+
   test('--now moves the evaluation date: two years later the results are out of the look-back window', async () => {
     const io = captureIo(JSON.stringify(classic));
     expect(await runCli(['assess', '-', '--now', '2028-06-01T00:00:00Z'], io)).toBe(0);
