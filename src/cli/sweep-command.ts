@@ -1,7 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { CdsService } from '../cds/service.js';
 import { InputError, type CliIo } from './cli-error.js';
 import { listInputFiles } from './ndjson-input.js';
@@ -16,7 +14,7 @@ import {
   MAX_LISTED_FAILURES,
   type SweepSummary,
 } from './sweep-summary.js';
-import { runOnWorkers } from './worker-pool.js';
+import { WorkerPool } from './worker-pool.js';
 
 export interface SweepOptions {
   dir: string;
@@ -53,11 +51,13 @@ export async function runSweep(
   await mkdir(options.outDir, { recursive: true });
   const tmpDir = await mkdtemp(join(options.outDir, '.sweep-'));
   const progress = new Progress(io.stderr, options.progress);
+  const pool = new WorkerPool(options.jobs);
   try {
     const estimated = files.reduce((sum, f) => sum + f.bytes * (f.gzip ? GZIP_RATIO : 1), 0);
+    // Several partitions per worker, so one slow partition does not leave the others idle.
     const partitions = Math.min(
       MAX_PARTITIONS,
-      Math.max(1, Math.ceil(estimated / options.shard.count / PARTITION_BYTES)),
+      Math.max(options.jobs * 4, Math.ceil(estimated / options.shard.count / PARTITION_BYTES)),
     );
     const usedTypes = usedResourceTypes(service);
     const sharedTypes = [
@@ -80,10 +80,8 @@ export async function runSweep(
       usedTypes: [...usedTypes, ...sharedTypes],
       sharedTypes,
     }));
-    const read = await runOnWorkers<PartitionTask, PartitionResult>(
-      partitionTasks,
-      options.jobs,
-      (message) => progress.advance(message.bytes ?? 0),
+    const read = await pool.run<PartitionTask, PartitionResult>(partitionTasks, (message) =>
+      progress.advance(message.bytes ?? 0),
     );
     progress.end();
 
@@ -122,15 +120,13 @@ export async function runSweep(
             },
           ],
     );
-    const assessed = await runOnWorkers<AssessTask, AssessResult>(
-      assessTasks,
-      options.jobs,
-      (message) => progress.advance(message.patients ?? 0),
+    const assessed = await pool.run<AssessTask, AssessResult>(assessTasks, (message) =>
+      progress.advance(message.patients ?? 0),
     );
     progress.end();
 
     // Partitions in order are patients in hash order: concatenating them sorts the whole output.
-    const flagged = createWriteStream(join(options.outDir, OUTPUT_FILES.flagged));
+    const flagged = await open(join(options.outDir, OUTPUT_FILES.flagged), 'w');
     for (const result of assessed) {
       summary.patientsRead += result.patientsRead;
       summary.patientsFlagged += result.patientsFlagged;
@@ -142,16 +138,15 @@ export async function runSweep(
       addCounts(summary.excluded, result.excluded);
       summary.failures = [...summary.failures, ...result.failures].slice(0, MAX_LISTED_FAILURES);
       if (result.flaggedFile !== undefined) {
-        await pipeline(createReadStream(result.flaggedFile), flagged, { end: false });
+        await flagged.write(await readFile(result.flaggedFile));
       }
     }
-    await new Promise<void>((resolve, reject) => {
-      flagged.end((error?: Error | null) => (error ? reject(error) : resolve()));
-    });
+    await flagged.close();
     summary.cards.total = Object.values(summary.cards.byIndicator).reduce((a, b) => a + b, 0);
     await writeSummaryAndReport(options.outDir, finishSummary(summary));
     return summary;
   } finally {
+    await pool.close();
     await rm(tmpDir, { recursive: true, force: true });
   }
 }

@@ -17,23 +17,49 @@ function startWorker(): Worker {
   return new Worker(bootstrap, { eval: true });
 }
 
-/** Runs `tasks` on `size` workers, in any order; the first failure stops the pool and rejects. */
-export async function runOnWorkers<T, R>(
-  tasks: readonly T[],
-  size: number,
-  onProgress: (message: Extract<WorkerMessage, { type: 'progress' }>) => void,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(tasks.length);
-  const workers = Array.from({ length: Math.min(size, Math.max(tasks.length, 1)) }, startWorker);
-  let next = 0;
-  try {
+type Progress = (message: Extract<WorkerMessage, { type: 'progress' }>) => void;
+
+/** Worker threads kept for both passes of a sweep: each loads the service once. */
+export class WorkerPool {
+  private readonly workers: Worker[];
+
+  constructor(size: number) {
+    this.workers = Array.from({ length: Math.max(1, size) }, startWorker);
+  }
+
+  /** Runs `tasks` in any order; the first failure rejects (the caller then closes the pool). */
+  async run<T, R>(tasks: readonly T[], onProgress: Progress): Promise<R[]> {
+    const results: R[] = new Array<R>(tasks.length);
+    let next = 0;
     await Promise.all(
-      workers.map(
+      this.workers.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
             let current = -1;
+            const stop = (error: Error) => {
+              next = tasks.length;
+              detach();
+              reject(error);
+            };
+            const onMessage = (message: WorkerMessage) => {
+              if (message.type === 'progress') {
+                onProgress(message);
+              } else if (message.type === 'done') {
+                results[current] = message.result as R;
+                feed();
+              } else {
+                stop(message.input ? new InputError(message.message) : new Error(message.message));
+              }
+            };
+            const onError = (error: Error) => stop(error);
+            const onExit = (code: number) =>
+              stop(new Error(`a sweep worker stopped (exit code ${code})`));
+            const detach = () => {
+              worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+            };
             const feed = () => {
               if (next >= tasks.length) {
+                detach();
                 resolve();
                 return;
               }
@@ -41,34 +67,15 @@ export async function runOnWorkers<T, R>(
               next += 1;
               worker.postMessage(tasks[current]);
             };
-            worker.on('message', (message: WorkerMessage) => {
-              if (message.type === 'progress') {
-                onProgress(message);
-              } else if (message.type === 'done') {
-                results[current] = message.result as R;
-                feed();
-              } else {
-                next = tasks.length;
-                reject(
-                  message.input ? new InputError(message.message) : new Error(message.message),
-                );
-              }
-            });
-            worker.on('error', (error) => {
-              next = tasks.length;
-              reject(error);
-            });
-            worker.on('exit', (code) => {
-              if (next < tasks.length || current >= 0) {
-                reject(new Error(`a sweep worker stopped (exit code ${code})`));
-              }
-            });
+            worker.on('message', onMessage).on('error', onError).on('exit', onExit);
             feed();
           }),
       ),
     );
-  } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    return results;
   }
-  return results;
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
 }
