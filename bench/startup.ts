@@ -28,7 +28,7 @@ function newestSourceMs(): number {
 }
 
 /** A build older than the sources would measure code that no longer exists, so rebuild then. */
-function ensureBuilt(): string {
+export function ensureBuilt(): string {
   if (existsSync(ENTRY) && statSync(ENTRY).mtimeMs >= newestSourceMs()) {
     return `existing build of ${statSync(ENTRY).mtime.toISOString()}`;
   }

@@ -2,7 +2,7 @@
 // generate-export.ts), run as the command runs, in a process of its own. Reports patients and
 // Observations per second, peak RSS (the process's VmHWM, worker threads included) at two sizes to
 // show it does not grow with the number of patients, and the speed-up from 1 to 2 jobs.
-// Default 4 000 patients (about 1 min on 2 cores); `npm run bench -- --sweep-patients=100000`.
+// Default 4 000 patients (under a minute on 2 cores); `npm run bench -- --sweep-patients=100000`.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateExport } from './generate-export.js';
+import { ensureBuilt } from './startup.js';
 import { judge, printTable, type Figure } from './support.js';
 
 const NOW = '2026-06-01T12:00:00.000Z';
@@ -28,6 +29,8 @@ export async function benchSweep(argv: string[] = process.argv.slice(2)): Promis
     strict: false,
   });
   const patients = Math.max(100, Number(values['sweep-patients']) || 4000);
+  // The compiled command, as the container runs it: tsx would compile every worker's sources anew.
+  ensureBuilt();
   const root = await mkdtemp(join(tmpdir(), 'bench-sweep-'));
   try {
     const small = await generateExport(join(root, 'small'), Math.ceil(patients / 4), new Date(NOW));
@@ -80,7 +83,7 @@ async function runSweep(dir: string, out: string, jobs: number): Promise<Run> {
   const child = spawn(
     process.execPath,
     [
-      'bin/hepatic-trends.js',
+      'dist/src/cli/main.js',
       'sweep',
       dir,
       '--out',
