@@ -119,6 +119,16 @@ export const CdsRequestSchema = z
         message: 'must be a FHIR id (1-64 of A-Z, a-z, 0-9, "-", ".")',
       });
     }
+    // A token limited to one patient (SMART patient/ scopes) that is not the patient in context
+    // would fetch someone else's record.
+    const tokenPatient = request.fhirAuthorization?.patient;
+    if (tokenPatient !== undefined && patientId !== undefined && tokenPatient !== patientId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fhirAuthorization', 'patient'],
+        message: 'must be context.patientId when present',
+      });
+    }
     if (request.fhirAuthorization !== undefined && request.fhirServer === undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -92,6 +92,22 @@ describe('context.patientId must be a FHIR id', () => {
     expect(trap.isDone()).toBe(false);
   });
 
+  test('A FHIR token limited to another patient is refused with 400', async () => {
+    const { app, fhirCalls } = buildTestApp();
+    const body = buildCdsRequest();
+
+    const res = await request(app)
+      .post(HOOK_URL)
+      .send({ ...body, fhirAuthorization: { ...body.fhirAuthorization!, patient: 'someone-else' } })
+      .expect(400);
+
+    expect(res.body.issue[0]).toMatchObject({
+      expression: ['fhirAuthorization.patient'],
+      diagnostics: 'must be context.patientId when present',
+    });
+    expect(fhirCalls).toEqual([]);
+  });
+
   test('Is checked for any hook, not only patient-view', async () => {
     const service = buildTestService({ hook: 'order-select' });
     const { app } = buildTestApp({ service });
