@@ -1,7 +1,7 @@
 import { ANALYTE_LIST } from '../terminology/analytes.js';
 import { buildDataQuality } from './data-quality.js';
 import { buildFindings } from './findings.js';
-import { computeAgeYears, readPatient } from './patient.js';
+import { makeAgeAt, readPatient } from './patient.js';
 import { isReading, readObservation } from './read-observation.js';
 import type { Reading } from './read-observation.js';
 import { buildSeries } from './series.js';
@@ -49,11 +49,10 @@ export function assess(input: {
   const { observations, now, lookbackDays } = input;
   const patient = readPatient(input.patient, now);
   const nowMs = now.getTime();
-  const birthDate = input.patient?.birthDate;
   const context = {
     sex: patient.sex,
     // ULNs depend on the age when the specimen was taken, not on today's age (reference.md §2b).
-    ageAt: (timeMs: number) => computeAgeYears(birthDate, new Date(timeMs)),
+    ageAt: makeAgeAt(input.patient?.birthDate),
     nowMs,
     windowStartMs: nowMs - lookbackDays * DAY_MS,
   };

@@ -27,6 +27,40 @@ export function computeAgeYears(birthDate: string | undefined, now: Date): numbe
   return age >= 0 ? age : null;
 }
 
+/**
+ * Completed years at any instant, from a birth date parsed once (as computeAgeYears reads it): the
+ * engine asks for every result, so each call is a binary search over the birthdays, not a parse.
+ */
+export function makeAgeAt(birthDate: string | undefined): (timeMs: number) => number | null {
+  const match = birthDate === undefined ? null : BIRTH_DATE.exec(birthDate);
+  if (match === null) {
+    return () => null;
+  }
+  const year = Number(match[1]);
+  const month = match[2] === undefined ? 0 : Number(match[2]) - 1;
+  const day = match[3] === undefined ? 1 : Number(match[3]);
+  // birthdays[k] = the k-th birthday at 00:00 UTC; 150 years covers any record.
+  const birthdays = Array.from({ length: 151 }, (_, k) => Date.UTC(year + k, month, day));
+  return (timeMs) => {
+    // Before birth (or not a number): no age. A 29 February birthday falls on 1 March in other
+    // years, as Date.UTC rolls it over, the same as computeAgeYears.
+    if (!(timeMs >= birthdays[0])) {
+      return null;
+    }
+    let lo = 0;
+    let hi = birthdays.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (birthdays[mid] <= timeMs) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return lo;
+  };
+}
+
 export function readPatient(patient: fhir4.Patient | null, now: Date): Assessment['patient'] {
   return {
     id: patient?.id ?? null,

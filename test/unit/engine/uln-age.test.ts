@@ -1,4 +1,5 @@
 import { assess } from '../../../src/engine/assess.js';
+import { computeAgeYears, makeAgeAt } from '../../../src/engine/patient.js';
 import { buildLab } from '../../fixtures/observation.js';
 import { buildPatient } from '../../fixtures/patient.js';
 
@@ -62,5 +63,21 @@ describe('default ULN by age at the result date and sex (reference.md §2b, Mayo
     });
     expect(series.ALP.points[0]).toMatchObject({ uln: 390, ulnSource: 'reference-range' });
     expect(series.ALP.points[0]!.defaultInterval).toBeUndefined();
+  });
+});
+
+describe('age at an instant', () => {
+  it.each([
+    ['2012-01-10', '2026-01-09T23:59:59Z', 13],
+    ['2012-01-10', '2026-01-10T00:00:00Z', 14],
+    ['2008-02-29', '2026-02-28T12:00:00Z', 17],
+    ['2008-02-29', '2026-03-01T00:00:00Z', 18],
+    ['2012-05', '2026-04-30T00:00:00Z', 13],
+    ['2012', '2026-01-01T00:00:00Z', 14],
+    ['2026-07-01', '2026-06-01T00:00:00Z', null],
+  ] as const)('born %s, at %s → %s, as computeAgeYears says', (birthDate, at, age) => {
+    const ms = Date.parse(at);
+    expect(makeAgeAt(birthDate)(ms)).toBe(age);
+    expect(computeAgeYears(birthDate, new Date(ms))).toBe(age);
   });
 });
