@@ -201,7 +201,7 @@ function parseFile<T extends z.ZodType>(
  * `cards/` sits at the repository root, outside `src/` and `dist/`, so it is found by walking up
  * from this module: two levels when run from source, three when run from `dist/src/cards`.
  */
-function findCardsDir(): string {
+export function findCardsDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let depth = 0; depth < 5; depth += 1) {
     const candidate = join(dir, 'cards');
