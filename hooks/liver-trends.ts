@@ -147,7 +147,7 @@ async function publishTrendLink(
 }
 
 /** A search result the FHIR server or the gateway marked as incomplete (FHIR's SUBSETTED tag). */
-function isSubsetted(value: fhir4.Resource | null | undefined): boolean {
+export function isSubsetted(value: fhir4.Resource | null | undefined): boolean {
   return (value?.meta?.tag ?? []).some((tag) => tag.code === 'SUBSETTED');
 }
 
@@ -162,7 +162,7 @@ type ResourceOf<T extends fhir4.FhirResource['resourceType']> = Extract<
 >;
 
 /** The resources of one type under a prefetch key, whether it holds a Bundle or a single resource. */
-function resourcesOf<T extends fhir4.FhirResource['resourceType']>(
+export function resourcesOf<T extends fhir4.FhirResource['resourceType']>(
   data: PrefetchData,
   key: string,
   type: T,

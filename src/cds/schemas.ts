@@ -155,9 +155,57 @@ export const PatientViewContextSchema = z.object({
   encounterId: FhirIdSchema.optional(),
 });
 
+/** `[Type/]id` of a resource in `draftOrders`, as `selections` names it. */
+const DRAFT_ORDER_REFERENCE = /^[A-Z][A-Za-z]{0,63}\/(?!\.+$)[A-Za-z0-9\-.]{1,64}$/;
+
+/** The draft orders a CDS client sends: a Bundle of resources (entries without one are refused). */
+export const DraftOrdersSchema = z.looseObject({
+  resourceType: z.literal('Bundle', { error: "must be a FHIR Bundle (resourceType 'Bundle')" }),
+  entry: z.array(z.looseObject({ resource: FhirResourceSchema })).optional(),
+});
+
+/**
+ * `order-sign` context.
+ * @see https://cds-hooks.org/hooks/order-sign/
+ */
+export const OrderSignContextSchema = PatientViewContextSchema.extend({
+  draftOrders: DraftOrdersSchema,
+});
+
+/**
+ * `order-select` context: `selections` names the newly selected orders among `draftOrders`.
+ * @see https://cds-hooks.org/hooks/order-select/
+ */
+export const OrderSelectContextSchema = OrderSignContextSchema.extend({
+  selections: z
+    .array(
+      z.string().regex(DRAFT_ORDER_REFERENCE, {
+        error: 'must be a reference such as MedicationRequest/123',
+      }),
+    )
+    .min(1, { error: 'must name at least one selected order' }),
+}).superRefine((context, ctx) => {
+  const present = new Set(
+    (context.draftOrders.entry ?? []).map(
+      (entry) => `${entry.resource.resourceType}/${entry.resource.id ?? ''}`,
+    ),
+  );
+  context.selections.forEach((selection, index) => {
+    if (!present.has(selection)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['selections', index],
+        message: `names ${selection}, which is not in draftOrders`,
+      });
+    }
+  });
+});
+
 /** Context schemas of the hooks this service knows; the router checks `context` against them. */
 export const HookContextSchemas: Readonly<Record<string, z.ZodType<Record<string, unknown>>>> = {
   'patient-view': PatientViewContextSchema,
+  'order-sign': OrderSignContextSchema,
+  'order-select': OrderSelectContextSchema,
 };
 
 /**
@@ -338,6 +386,8 @@ export const FeedbackSchema = z.object({
 export type FhirAuthorization = z.infer<typeof FhirAuthorizationSchema>;
 export type CdsRequest = z.infer<typeof CdsRequestSchema>;
 export type PatientViewContext = z.infer<typeof PatientViewContextSchema>;
+export type OrderSignContext = z.infer<typeof OrderSignContextSchema>;
+export type OrderSelectContext = z.infer<typeof OrderSelectContextSchema>;
 export type Coding = z.infer<typeof CodingSchema>;
 export type Source = z.infer<typeof SourceSchema>;
 export type Action = z.infer<typeof ActionSchema>;
