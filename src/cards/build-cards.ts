@@ -106,8 +106,9 @@ function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: B
     detailSlots,
     suggestions: buildSuggestions(content, recommendation, input),
     extraLinks: [],
-    // Obstruction found on imaging is not a "repeat in 2–4 weeks" matter (X3).
-    ...(recommendation.obstructionOnImaging ? { minimumIndicator: 'warning' as const } : {}),
+    ...(recommendation.obstructionOnImaging
+      ? { minimumIndicator: content.obstructionIndicator }
+      : {}),
   });
 }
 

@@ -233,6 +233,8 @@ export const CholestaticShiftContentSchema = z
   .object({
     kind: z.literal('cholestatic-shift'),
     ...commonShape,
+    /** The least indicator once imaging has found the obstruction: not a "repeat in 2–4 weeks" (X3). */
+    obstructionIndicator: IndicatorSchema,
     phrases: z
       .object({
         tierAdvice: tierRecord(plainTextSchema),
