@@ -131,7 +131,7 @@ export function applyRules(
     severity === null ||
     severity.alpXUln <= 1
   ) {
-    return applyTwoResultRule(assessment, context);
+    return applyTwoResultRule(assessment, context, rules);
   }
   const tier = severity.tier;
   const reasonObservationIds = selectReasonObservations(assessment);
@@ -213,7 +213,11 @@ function describeSide(assessment: Assessment, analyte: Analyte): TwoResultChange
  * must have fallen the same way, neither may be rising, and at least one side rests on two results
  * only (otherwise the trend rule has already decided). Small two-result changes stay silent.
  */
-function applyTwoResultRule(assessment: Assessment, context: PatientContext): Recommendation[] {
+function applyTwoResultRule(
+  assessment: Assessment,
+  context: PatientContext,
+  rules: ContextRules,
+): Recommendation[] {
   const { series, findings } = assessment;
   const severity = findings.severity;
   if (severity === null || severity.alpXUln <= 1) {
@@ -246,6 +250,28 @@ function applyTwoResultRule(assessment: Assessment, context: PatientContext): Re
   if (alp === null || amino === null) {
     return [];
   }
+  const reasonObservationIds = [
+    ...new Set([
+      alp.first.observationId,
+      alp.last.observationId,
+      amino.first.observationId,
+      amino.last.observationId,
+      severity.observationId,
+    ]),
+  ];
+  // Placental ALP (class 2) explains a two-result rise as well as a trend: the same info card.
+  const placental = explainByPregnancy(assessment, context.pregnancy, rules.pregnancy);
+  if (placental !== null) {
+    return [
+      {
+        kind: 'placental-alp',
+        tier: severity.tier,
+        suggestions: findings.ggt.status === 'none-in-window' ? ['ggt'] : [],
+        explanation: placental,
+        reasonObservationIds,
+      },
+    ];
+  }
   const suggestions: SuggestionId[] = ['repeat-liver-panel'];
   if (findings.ggt.status === 'none-in-window') {
     suggestions.push('ggt');
@@ -259,15 +285,6 @@ function applyTwoResultRule(assessment: Assessment, context: PatientContext): Re
       suggestions.push('abdominal-ultrasound');
     }
   }
-  const reasonObservationIds = [
-    ...new Set([
-      alp.first.observationId,
-      alp.last.observationId,
-      amino.first.observationId,
-      amino.last.observationId,
-      severity.observationId,
-    ]),
-  ];
   const recommendations: Recommendation[] = [
     {
       kind: 'two-results',
