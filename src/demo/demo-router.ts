@@ -42,6 +42,20 @@ const DEMO_PAGE = `<!doctype html>
 <p id="hook-status" class="status" role="status">Choose a patient and open the chart: the EHR then fires <code>patient-view</code>.</p>
 <div id="cards" class="cards"></div>
 </section>
+<section class="panel" aria-labelledby="order-heading">
+<h2 id="order-heading">Order a medication</h2>
+<form id="order-form" class="order-form">
+<label for="order-select">Medication</label>
+<select id="order-select" name="medication" disabled>
+<option value="">Open a chart first…</option>
+</select>
+<button type="submit" id="sign-orders" disabled>Sign</button>
+</form>
+<h3 class="order-list-heading">Orders</h3>
+<ul id="draft-orders" class="draft-orders"></ul>
+<p id="order-status" class="status" role="status">Open a chart to order.</p>
+<div id="order-cards" class="cards"></div>
+</section>
 <section class="panel" aria-labelledby="labs-heading">
 <h2 id="labs-heading">Liver chemistries</h2>
 <p class="status">H: above the upper limit of normal (the result's own range, else the default for the patient's age and sex). Hover a value for its limit.</p>

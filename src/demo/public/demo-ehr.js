@@ -39,6 +39,12 @@ const elements = {
   status: document.getElementById('hook-status'),
   cards: document.getElementById('cards'),
   labs: document.getElementById('labs'),
+  orderForm: document.getElementById('order-form'),
+  orderSelect: document.getElementById('order-select'),
+  signOrder: document.getElementById('sign-orders'),
+  draftOrders: document.getElementById('draft-orders'),
+  orderStatus: document.getElementById('order-status'),
+  orderCards: document.getElementById('order-cards'),
 };
 
 /** Small element builder: `h('p', { class: 'x' }, 'text', child)`; text is always set as text. */
@@ -343,7 +349,7 @@ async function sendFeedback(serviceId, item, output) {
   }
 }
 
-function renderSuggestions(serviceId, card, output) {
+function renderSuggestions(serviceId, card, output, onApply) {
   const preview = h('div', { class: 'suggestion-preview', hidden: true, 'aria-live': 'polite' });
   const buttons = card.suggestions.map((suggestion) => {
     const button = h(
@@ -359,7 +365,13 @@ function renderSuggestions(serviceId, card, output) {
       button.setAttribute('aria-pressed', 'true');
       const actions = suggestion.actions || [];
       preview.replaceChildren(
-        h('h4', {}, `Would ${actions.length === 1 ? 'create' : 'apply'}: ${suggestion.label}`),
+        h(
+          'h4',
+          {},
+          onApply
+            ? `Applied to the order list: ${suggestion.label}`
+            : `Would ${actions.length === 1 ? 'create' : 'apply'}: ${suggestion.label}`,
+        ),
         ...actions.map((action) =>
           h(
             'div',
@@ -380,6 +392,12 @@ function renderSuggestions(serviceId, card, output) {
         ),
       );
       preview.hidden = false;
+      if (onApply) {
+        onApply(suggestion);
+        for (const other of buttons) {
+          other.disabled = true;
+        }
+      }
       if (suggestion.uuid) {
         await sendFeedback(
           serviceId,
@@ -466,7 +484,7 @@ function renderLinks(links) {
   );
 }
 
-function renderCard(serviceId, card, index) {
+function renderCard(serviceId, card, index, onApply) {
   const indicator = INDICATOR_LABELS[card.indicator] ? card.indicator : 'info';
   const summaryId = `card-summary-${index}`;
   const output = h('p', { class: 'feedback-result', role: 'status' });
@@ -500,7 +518,9 @@ function renderCard(serviceId, card, index) {
     ),
     h('h3', { id: summaryId, class: 'card-summary' }, card.summary),
     card.detail ? renderMarkdown(card.detail) : null,
-    (card.suggestions || []).length > 0 ? renderSuggestions(serviceId, card, output) : null,
+    (card.suggestions || []).length > 0
+      ? renderSuggestions(serviceId, card, output, onApply)
+      : null,
     (card.links || []).length > 0 ? renderLinks(card.links) : null,
     renderOverride(serviceId, card, output),
     output,
@@ -549,6 +569,7 @@ async function openChart(patientId, patients) {
     return;
   }
   window.history.replaceState(null, '', '#patient=' + encodeURIComponent(patientId));
+  resetOrderPanel(patientId);
   elements.cards.replaceChildren();
   elements.cards.setAttribute('aria-busy', 'true');
   elements.status.textContent = 'Firing patient-view…';
@@ -588,7 +609,227 @@ async function openChart(patientId, patients) {
   }
 }
 
+// ---- Order a medication: order-select on choosing a drug, order-sign on "Sign" -----------------
+
+const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+
+/** What the prescriber can pick; coded at product level, as EHRs code medication orders. */
+const DEMO_MEDICATIONS = [
+  {
+    key: 'amoxicillin-clavulanate',
+    label: 'Amoxicillin–clavulanate 875/125 mg tablet',
+    coding: {
+      system: RXNORM,
+      code: '562508',
+      display: 'amoxicillin 875 MG / clavulanate 125 MG Oral Tablet',
+    },
+  },
+  {
+    key: 'sulfamethoxazole-trimethoprim',
+    label: 'Sulfamethoxazole–trimethoprim 800/160 mg tablet',
+    coding: {
+      system: RXNORM,
+      code: '198335',
+      display: 'sulfamethoxazole 800 MG / trimethoprim 160 MG Oral Tablet',
+    },
+  },
+  // Text only: the demo claims no RxNorm code it has not checked, and the service matches names too.
+  { key: 'lisinopril', label: 'Lisinopril 10 mg tablet' },
+  { key: 'amlodipine', label: 'Amlodipine 5 mg tablet' },
+];
+
+const orderState = { patientId: null, drafts: [], signed: [] };
+
+function buildDraftMedicationRequest(medication, patientId) {
+  return {
+    resourceType: 'MedicationRequest',
+    id: 'draft-' + newUuid(),
+    status: 'draft',
+    intent: 'order',
+    medicationCodeableConcept: {
+      ...(medication.coding ? { coding: [medication.coding] } : {}),
+      text: medication.label,
+    },
+    subject: { reference: 'Patient/' + patientId },
+    authoredOn: new Date().toISOString(),
+  };
+}
+
+function referenceOf(resource) {
+  return `${resource.resourceType}/${resource.id}`;
+}
+
+function draftLabel(resource) {
+  if (resource.resourceType === 'MedicationRequest') {
+    return codeText(resource.medicationCodeableConcept);
+  }
+  const period = resource.occurrencePeriod;
+  const when = period ? ` (${formatDate(period.start)} to ${formatDate(period.end)})` : '';
+  return codeText(resource.code) + when;
+}
+
+function renderDraftOrders() {
+  const items = orderState.drafts.map((resource) =>
+    h(
+      'li',
+      { 'data-reference': referenceOf(resource), 'data-resource-type': resource.resourceType },
+      `${draftLabel(resource)} · draft ${resource.resourceType}`,
+    ),
+  );
+  const signed = orderState.signed.map((resource) =>
+    h(
+      'li',
+      { class: 'signed', 'data-resource-type': resource.resourceType },
+      `${draftLabel(resource)} · signed`,
+    ),
+  );
+  elements.draftOrders.replaceChildren(...items, ...signed);
+  elements.signOrder.disabled = orderState.drafts.length === 0;
+  if (items.length + signed.length === 0) {
+    elements.draftOrders.append(h('li', { class: 'status' }, 'No orders yet.'));
+  }
+}
+
+/** Fires one order hook at every service that answers it and renders their cards in the order panel. */
+async function fireOrderHook(hook, selections) {
+  const patientId = orderState.patientId;
+  elements.orderStatus.dataset.state = 'busy';
+  elements.orderStatus.textContent = `Firing ${hook}…`;
+  elements.orderCards.setAttribute('aria-busy', 'true');
+  try {
+    const discovery = await fetchJson(new URL('cds-services', APP_ROOT));
+    const services = (discovery.body.services || []).filter((s) => s.hook === hook);
+    const context = {
+      userId: DEMO_USER,
+      patientId,
+      draftOrders: {
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: orderState.drafts.map((resource) => ({ resource })),
+      },
+      ...(selections ? { selections } : {}),
+    };
+    const results = await Promise.all(
+      services.map(async (service) => {
+        const response = await fetchJson(new URL(`cds-services/${service.id}`, APP_ROOT), {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({
+            hook,
+            hookInstance: newUuid(),
+            fhirServer: FHIR_BASE,
+            fhirAuthorization: {
+              access_token: DEMO_TOKEN,
+              token_type: 'Bearer',
+              expires_in: 300,
+              scope: 'patient/Patient.read patient/Observation.read',
+              subject: 'demo-ehr',
+              patient: patientId,
+            },
+            context,
+          }),
+        });
+        return { service, cards: response.body.cards || [] };
+      }),
+    );
+    if (orderState.patientId !== patientId) {
+      return [];
+    }
+    const cards = results.flatMap((r) =>
+      r.cards.map((card) => ({ serviceId: r.service.id, card })),
+    );
+    elements.orderCards.replaceChildren(
+      ...cards.map((c, i) => renderCard(c.serviceId, c.card, `order-${i}`, applySuggestion)),
+    );
+    elements.orderStatus.textContent =
+      cards.length === 0
+        ? `${hook}: no cards.`
+        : `${hook}: ${cards.length} card${cards.length === 1 ? '' : 's'}.`;
+    elements.orderStatus.dataset.state = 'done';
+    elements.orderStatus.dataset.hook = hook;
+    return cards;
+  } catch (error) {
+    elements.orderStatus.textContent = `The ${hook} call failed: ${error.message}`;
+    elements.orderStatus.dataset.state = 'error';
+    return null;
+  } finally {
+    elements.orderCards.setAttribute('aria-busy', 'false');
+  }
+}
+
+/** Applies an accepted suggestion to the order list, as an EHR would: delete drops a draft, create adds one. */
+function applySuggestion(suggestion) {
+  for (const action of suggestion.actions || []) {
+    if (action.type === 'delete' && action.resourceId) {
+      orderState.drafts = orderState.drafts.filter((r) => referenceOf(r) !== action.resourceId);
+    } else if (action.type === 'create' && action.resource) {
+      orderState.drafts.push({
+        ...action.resource,
+        id: action.resource.id || 'draft-' + newUuid(),
+      });
+    }
+  }
+  renderDraftOrders();
+  elements.orderStatus.textContent = `Applied: ${suggestion.label}.`;
+}
+
+async function selectMedication(key) {
+  const medication = DEMO_MEDICATIONS.find((m) => m.key === key);
+  if (!medication || !orderState.patientId) {
+    return;
+  }
+  const draft = buildDraftMedicationRequest(medication, orderState.patientId);
+  orderState.drafts.push(draft);
+  renderDraftOrders();
+  await fireOrderHook('order-select', [referenceOf(draft)]);
+}
+
+async function signOrders() {
+  if (orderState.drafts.length === 0) {
+    return;
+  }
+  const cards = await fireOrderHook('order-sign');
+  if (cards !== null && cards.length === 0) {
+    orderState.signed.push(...orderState.drafts);
+    orderState.drafts = [];
+    renderDraftOrders();
+    elements.orderStatus.textContent = 'order-sign: no cards. Orders signed.';
+  }
+}
+
+function resetOrderPanel(patientId) {
+  orderState.patientId = patientId;
+  orderState.drafts = [];
+  orderState.signed = [];
+  elements.orderSelect.disabled = !patientId;
+  elements.orderSelect.value = '';
+  elements.orderCards.replaceChildren();
+  elements.orderStatus.textContent = patientId
+    ? 'Choose a medication: the EHR fires order-select, then order-sign when you sign.'
+    : 'Open a chart to order.';
+  delete elements.orderStatus.dataset.state;
+  renderDraftOrders();
+}
+
+function setUpOrderPanel() {
+  elements.orderSelect.replaceChildren(
+    h('option', { value: '' }, 'Choose a medication…'),
+    ...DEMO_MEDICATIONS.map((m) => h('option', { value: m.key }, m.label)),
+  );
+  elements.orderSelect.addEventListener('change', () => {
+    const key = elements.orderSelect.value;
+    elements.orderSelect.value = '';
+    void selectMedication(key);
+  });
+  elements.orderForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void signOrders();
+  });
+  resetOrderPanel(null);
+}
+
 async function start() {
+  setUpOrderPanel();
   let patients = [];
   try {
     patients = await loadPatients();
