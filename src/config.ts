@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackHost } from './http/loopback.js';
 
 /*
  * The only reader of environment variables. Every key is validated once at start-up; a bad value
@@ -33,6 +34,60 @@ function integer(name: string, fallback: number, min: number, max: number, descr
     })
     .describe(describe);
 }
+
+function flag(name: string, describe: string) {
+  return z
+    .string()
+    .trim()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') {
+        return undefined;
+      }
+      const value = raw.toLowerCase();
+      if (value === 'true' || value === '1' || value === 'false' || value === '0') {
+        return value === 'true' || value === '1';
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be one of true|false|1|0; got '${raw}'`,
+      });
+      return z.NEVER;
+    })
+    .describe(describe);
+}
+
+/** Comma-separated http(s) origins, each reduced to `scheme://host[:port]`. */
+const OriginListSchema = z
+  .string()
+  .trim()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw === '') {
+      return undefined;
+    }
+    const origins: string[] = [];
+    for (const item of raw.split(',').map((part) => part.trim())) {
+      let url: URL | undefined;
+      try {
+        url = new URL(item);
+      } catch {
+        url = undefined;
+      }
+      const bare =
+        url !== undefined && (url.pathname === '/' || url.pathname === '') && !url.search;
+      if (url === undefined || !/^https?:$/.test(url.protocol) || !bare || url.username !== '') {
+        ctx.addIssue({
+          code: 'custom',
+          message: `FHIR_SERVER_ALLOWLIST must list origins such as https://ehr.example.org; got '${item}'`,
+        });
+        return z.NEVER;
+      }
+      origins.push(url.origin);
+    }
+    return origins;
+  })
+  .describe('FHIR server origins (comma-separated) the service may fetch missing prefetch from');
 
 const EnvSchema = z
   .object({
@@ -170,13 +225,90 @@ const EnvSchema = z
       86_400,
       'Lifetime of a trend-page link placed in a card, in seconds',
     ),
+    // ---- transport safety: relay allowlist, exposure, embedded server, response and socket limits
+    NODE_ENV: z
+      .string()
+      .trim()
+      .optional()
+      .describe('production turns on the safe defaults (read-only embedded server, no open mode)'),
+    FHIR_SERVER_ALLOWLIST: OriginListSchema,
+    ALLOW_INSECURE_FHIR: flag(
+      'ALLOW_INSECURE_FHIR',
+      'Allow plain-http fhirServer origins other than loopback (default false)',
+    ),
+    ALLOW_OPEN_MODE: flag(
+      'ALLOW_OPEN_MODE',
+      'Start in production on a public interface without CDS_CLIENTS_FILE (default false)',
+    ),
+    EMBEDDED_FHIR_READONLY: flag(
+      'EMBEDDED_FHIR_READONLY',
+      'Refuse writes to the embedded FHIR server after the demo load (default true in production)',
+    ),
+    EMBEDDED_FHIR_MAX_RESOURCES: integer(
+      'EMBEDDED_FHIR_MAX_RESOURCES',
+      20_000,
+      1,
+      10_000_000,
+      'Most resources the embedded FHIR server stores, demo data included',
+    ),
+    FHIR_MAX_RESPONSE_BYTES: integer(
+      'FHIR_MAX_RESPONSE_BYTES',
+      10 * 1024 * 1024,
+      1024,
+      1024 * 1024 * 1024,
+      'Largest FHIR response body read per request (one page); larger ones are aborted',
+    ),
+    HEADERS_TIMEOUT_MS: integer(
+      'HEADERS_TIMEOUT_MS',
+      10_000,
+      100,
+      600_000,
+      'Time a client has to send the request headers, in milliseconds',
+    ),
+    REQUEST_TIMEOUT_MS: integer(
+      'REQUEST_TIMEOUT_MS',
+      30_000,
+      100,
+      3_600_000,
+      'Time a client has to send the whole request, in milliseconds',
+    ),
   })
-  .transform((env) => ({
-    ...env,
-    PUBLIC_BASE_URL:
-      env.PUBLIC_BASE_URL ??
-      `http://${env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : bracketIpv6(env.HOST)}:${env.PORT}`,
-  }));
+  .transform((env, ctx) => {
+    const production = env.NODE_ENV === 'production';
+    const insecure = env.ALLOW_INSECURE_FHIR ?? false;
+    const plainHttp = (env.FHIR_SERVER_ALLOWLIST ?? []).find(
+      (origin) => origin.startsWith('http:') && !isLoopbackHost(new URL(origin).hostname),
+    );
+    if (plainHttp !== undefined && !insecure) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FHIR_SERVER_ALLOWLIST'],
+        message: `FHIR_SERVER_ALLOWLIST lists ${plainHttp} over plain http; use https or set ALLOW_INSECURE_FHIR=true`,
+      });
+      return z.NEVER;
+    }
+    if (
+      production &&
+      env.CDS_CLIENTS_FILE === undefined &&
+      !isLoopbackHost(env.HOST) &&
+      env.ALLOW_OPEN_MODE !== true
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `Refusing to start: NODE_ENV=production, HOST=${env.HOST} is not loopback and CDS_CLIENTS_FILE is not set, so anyone could call the hooks; set CDS_CLIENTS_FILE, bind HOST=127.0.0.1, or set ALLOW_OPEN_MODE=true`,
+      });
+      return z.NEVER;
+    }
+    return {
+      ...env,
+      ALLOW_INSECURE_FHIR: insecure,
+      ALLOW_OPEN_MODE: env.ALLOW_OPEN_MODE ?? false,
+      EMBEDDED_FHIR_READONLY: env.EMBEDDED_FHIR_READONLY ?? production,
+      PUBLIC_BASE_URL:
+        env.PUBLIC_BASE_URL ??
+        `http://${env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : bracketIpv6(env.HOST)}:${env.PORT}`,
+    };
+  });
 
 export type Config = Readonly<z.output<typeof EnvSchema>>;
 

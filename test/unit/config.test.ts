@@ -100,8 +100,66 @@ describe('loadConfig', () => {
         'PORT',
         'PUBLIC_BASE_URL',
         'TREND_LINK_TTL_SECONDS',
+        'NODE_ENV',
+        'FHIR_SERVER_ALLOWLIST',
+        'ALLOW_INSECURE_FHIR',
+        'ALLOW_OPEN_MODE',
+        'EMBEDDED_FHIR_READONLY',
+        'EMBEDDED_FHIR_MAX_RESOURCES',
+        'FHIR_MAX_RESPONSE_BYTES',
+        'HEADERS_TIMEOUT_MS',
+        'REQUEST_TIMEOUT_MS',
       ].sort(),
     );
     expect(Object.values(configDescriptions).every((text) => text.length > 10)).toBe(true);
+  });
+});
+
+describe('Exposure and relay settings', () => {
+  test('When NODE_ENV=production, open mode on a public interface refuses to start with a one-line reason', () => {
+    const start = () => loadConfig({ NODE_ENV: 'production', HOST: '0.0.0.0' });
+    expect(start).toThrow(ConfigError);
+    expect(start).toThrow(/^Refusing to start: .*CDS_CLIENTS_FILE.*ALLOW_OPEN_MODE=true$/);
+    expect(() => start()).not.toThrow(/\n/);
+  });
+
+  test.each([
+    ['bound to loopback', { HOST: '127.0.0.1' }],
+    ['with a clients file', { CDS_CLIENTS_FILE: './clients.json' }],
+    ['with ALLOW_OPEN_MODE=true', { ALLOW_OPEN_MODE: 'true' }],
+  ])('When NODE_ENV=production and the service is %s, it starts', (_label, env) => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ...env })).not.toThrow();
+  });
+
+  test('When NODE_ENV=production, the embedded FHIR server is read-only unless told otherwise', () => {
+    const prod = { NODE_ENV: 'production', HOST: '127.0.0.1' };
+    expect(loadConfig(prod).EMBEDDED_FHIR_READONLY).toBe(true);
+    expect(loadConfig({ ...prod, EMBEDDED_FHIR_READONLY: 'false' }).EMBEDDED_FHIR_READONLY).toBe(
+      false,
+    );
+    expect(loadConfig({}).EMBEDDED_FHIR_READONLY).toBe(false);
+  });
+
+  test('When FHIR_SERVER_ALLOWLIST lists origins, they are kept as origins', () => {
+    expect(
+      loadConfig({ FHIR_SERVER_ALLOWLIST: 'https://ehr.example.org, http://127.0.0.1:8080' })
+        .FHIR_SERVER_ALLOWLIST,
+    ).toEqual(['https://ehr.example.org', 'http://127.0.0.1:8080']);
+  });
+
+  test.each([
+    [{ FHIR_SERVER_ALLOWLIST: 'https://ehr.example.org/fhir' }, /must list origins/],
+    [{ FHIR_SERVER_ALLOWLIST: 'ehr.example.org' }, /must list origins/],
+    [{ FHIR_SERVER_ALLOWLIST: 'http://ehr.example.org' }, /plain http.*ALLOW_INSECURE_FHIR/],
+    [{ ALLOW_OPEN_MODE: 'yes' }, /ALLOW_OPEN_MODE must be one of true\|false\|1\|0/],
+  ])('When %j is set, start-up stops with a one-line message', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test('When ALLOW_INSECURE_FHIR=true, a plain-http origin may be listed', () => {
+    expect(
+      loadConfig({ FHIR_SERVER_ALLOWLIST: 'http://ehr.example.org', ALLOW_INSECURE_FHIR: 'true' })
+        .FHIR_SERVER_ALLOWLIST,
+    ).toEqual(['http://ehr.example.org']);
   });
 });
