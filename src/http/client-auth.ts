@@ -8,7 +8,7 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import type { JWTVerifyGetKey } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { getRequestLogger } from '../observability/logger.js';
@@ -24,6 +24,12 @@ export const ACCEPTED_ALGORITHMS = ['ES384', 'RS384'] as const;
 const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
 /** Upper bound on `now - iat`; a token this old is refused even if its `exp` is far away. */
 const MAX_TOKEN_AGE_SEC = 3600;
+/**
+ * Upper bound on `exp - iat`. CDS Hooks 2.0 recommends a five-minute lifetime; ten leaves room for
+ * skew, and keeps the replay cache from being filled with ids that must be remembered for hours.
+ * @see https://cds-hooks.hl7.org/2.0/#trusting-cds-clients
+ */
+export const MAX_TOKEN_LIFETIME_SEC = 600;
 /** A slow key server must not eat the hook's own deadline; keys are cached for 10 minutes. */
 const REMOTE_JWKS_OPTIONS = { timeoutDuration: 2000, cacheMaxAge: 600_000 };
 
@@ -49,6 +55,8 @@ export const CdsClientSchema = z
     jwks_url: HttpUrlSchema.optional(),
     jwks: z.object({ keys: z.array(PublicJwkSchema).min(1) }).optional(),
     jku_allowlist: z.array(HttpUrlSchema).optional(),
+    /** FHIR servers (compared by origin) this client may name as `fhirServer`. */
+    fhir_servers: z.array(HttpUrlSchema).optional(),
   })
   .strict()
   .refine((c) => (c.jwks_url === undefined) !== (c.jwks === undefined), {
@@ -101,12 +109,15 @@ export interface VerifiedCdsClient {
   iss: string;
   sub?: string;
   tenant?: string;
+  /** Origins of the client's `fhir_servers`. */
+  fhirServers?: readonly string[];
 }
 
 interface ResolvedClient {
   iss: string;
   keys: JWTVerifyGetKey;
   jkuKeys: Map<string, JWTVerifyGetKey>;
+  fhirServers?: readonly string[];
 }
 
 type Rejection = 'missing' | 'invalid';
@@ -143,7 +154,14 @@ export function createClientAuthenticator(opts: ClientAuthOptions): RequestHandl
         createRemoteJWKSet(new URL(url), REMOTE_JWKS_OPTIONS),
       ]),
     );
-    clients.set(client.iss, { iss: client.iss, keys, jkuKeys });
+    clients.set(client.iss, {
+      iss: client.iss,
+      keys,
+      jkuKeys,
+      ...(client.fhir_servers === undefined
+        ? {}
+        : { fhirServers: client.fhir_servers.map((url) => new URL(url).origin) }),
+    });
   }
 
   const verify = async (req: Request, token: string): Promise<VerifiedCdsClient> => {
@@ -160,27 +178,50 @@ export function createClientAuthenticator(opts: ClientAuthOptions): RequestHandl
     if (client === undefined) {
       throw new TokenRejected('issuer is not a configured client');
     }
-    let keys = client.keys;
-    if (jku !== undefined) {
+    // Configured keys first: a deployment that pins the EHR's keys needs no outbound call. The
+    // jku is followed only when those keys lack the token's kid, and only if it is allowlisted.
+    const keys: JWTVerifyGetKey = async (header, input) => {
+      try {
+        return await client.keys(header, input);
+      } catch (err) {
+        if (!(err instanceof joseErrors.JWKSNoMatchingKey) || jku === undefined) {
+          throw err;
+        }
+      }
       const allowed = typeof jku === 'string' ? client.jkuKeys.get(jku) : undefined;
       if (allowed === undefined) {
-        throw new TokenRejected('jku header is not on the client allowlist');
+        throw new TokenRejected(
+          'kid is not among the configured keys and the jku header is not on the client allowlist',
+        );
       }
-      keys = allowed;
-    }
+      return allowed(header, input);
+    };
     const audience = `${baseUrl}${req.baseUrl}${req.path}`;
     const currentDate = now();
-    const { payload } = await jwtVerify(token, keys, {
-      algorithms: [...ACCEPTED_ALGORITHMS],
-      issuer: client.iss,
-      audience,
-      clockTolerance: tolerance,
-      maxTokenAge: MAX_TOKEN_AGE_SEC,
-      currentDate,
-      requiredClaims: ['iss', 'aud', 'exp', 'iat', 'jti'],
-    });
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        algorithms: [...ACCEPTED_ALGORITHMS],
+        issuer: client.iss,
+        audience,
+        clockTolerance: tolerance,
+        maxTokenAge: MAX_TOKEN_AGE_SEC,
+        currentDate,
+        requiredClaims: ['iss', 'aud', 'exp', 'iat', 'jti'],
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'aud') {
+        throw new TokenRejected(`${err.code}: ${err.message}; expected audience '${audience}'`);
+      }
+      throw err;
+    }
     if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.exp === undefined) {
       throw new TokenRejected('jti must be a non-empty string');
+    }
+    if (payload.iat !== undefined && payload.exp - payload.iat > MAX_TOKEN_LIFETIME_SEC) {
+      throw new TokenRejected(
+        `token lifetime exp - iat is ${payload.exp - payload.iat} s, above the ${MAX_TOKEN_LIFETIME_SEC} s limit`,
+      );
     }
     // Remember the id for as long as the token could still be accepted.
     const forgetAt = new Date((payload.exp + tolerance) * 1000);
@@ -194,6 +235,9 @@ export function createClientAuthenticator(opts: ClientAuthOptions): RequestHandl
     }
     if (typeof payload.tenant === 'string') {
       verified.tenant = payload.tenant;
+    }
+    if (client.fhirServers !== undefined) {
+      verified.fhirServers = client.fhirServers;
     }
     return verified;
   };

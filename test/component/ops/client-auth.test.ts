@@ -80,6 +80,7 @@ describe('CDS client JWT authentication', () => {
       '/remote.json': { keys: [remoteKey.publicJwk] },
       '/rotated.json': { keys: [jkuKey.publicJwk] },
       '/attacker.json': { keys: [jkuKey.publicJwk] },
+      '/spare.json': { keys: [jkuKey.publicJwk] },
     });
     app = buildApp([
       {
@@ -96,7 +97,7 @@ describe('CDS client JWT authentication', () => {
             },
           ],
         },
-        jku_allowlist: [host.url('/rotated.json')],
+        jku_allowlist: [host.url('/rotated.json'), host.url('/spare.json')],
       },
       { iss: REMOTE_ISS, jwks_url: host.url('/remote.json') },
     ]);
@@ -208,6 +209,11 @@ describe('CDS client JWT authentication', () => {
       /jku header is not on the client allowlist/,
     ],
     ['a string that is not a JWT', async () => 'not-a-token', /malformed token/],
+    [
+      'a token that lives longer than 10 minutes (exp - iat)',
+      () => signClientToken(ehrKey, INLINE_ISS, AUD, { expOffset: 3600 }),
+      /lifetime exp - iat is 3600 s, above the 600 s limit/,
+    ],
   ];
 
   it.each(rejected)(
@@ -229,6 +235,25 @@ describe('CDS client JWT authentication', () => {
     });
     await post(app, token).expect(401);
     expect(host.hits('/attacker.json')).toBe(0);
+  });
+
+  it('When the audience does not match, the log names the audience the service expected', async () => {
+    const token = await signClientToken(ehrKey, INLINE_ISS, `${BASE}/cds-services/other-service`);
+    await post(app, token).expect(401);
+    expect(loggedReasons.at(-1)).toContain(`expected audience '${AUD}'`);
+  });
+
+  it('When the configured keys hold the kid, the token is verified with them and its jku is never fetched', async () => {
+    const withStrangeJku = await signClientToken(ehrKey, INLINE_ISS, AUD, {
+      header: { jku: host.url('/attacker.json') },
+    });
+    const withAllowedJku = await signClientToken(ehrKey, INLINE_ISS, AUD, {
+      header: { jku: host.url('/spare.json') },
+    });
+    await post(app, withStrangeJku).expect(200);
+    await post(app, withAllowedJku).expect(200);
+    expect(host.hits('/attacker.json')).toBe(0);
+    expect(host.hits('/spare.json')).toBe(0);
   });
 
   it('When the same token is replayed, the second call gets 401', async () => {
