@@ -1,9 +1,15 @@
-import type { Server } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
+import type { Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 
 export interface ShutdownOptions {
   /** How long in-flight requests may take before their sockets are cut. */
   graceMs: number;
+  /**
+   * How long a keep-alive socket must have been quiet before it is closed during shutdown. A
+   * client that reuses the socket within it gets a `Connection: close` answer instead of a reset.
+   */
+  idleGraceMs?: number;
   logger?: Logger;
   /** Released after the HTTP server has closed (e.g. the embedded FHIR server). */
   onClosed?: () => Promise<void>;
@@ -11,31 +17,91 @@ export interface ShutdownOptions {
 
 export type ShutdownResult = 'graceful' | 'forced';
 
+interface SocketState {
+  inFlight: number;
+  idleSince: number;
+  bytesReadWhenIdle: number;
+}
+
+const DEFAULT_IDLE_GRACE_MS = 500;
+const SWEEP_MS = 25;
+
 /**
  * Returns a function that stops the server the way an orchestrator expects on SIGTERM: refuse new
- * connections, let in-flight requests finish, drop idle keep-alive sockets (which would otherwise
- * hold `close()` open for the client's idle timeout), and cut everything once `graceMs` passes.
- * Calling it again returns the same promise.
+ * connections, answer every in-flight request (and any request still arriving on an open
+ * keep-alive socket) with `Connection: close`, close sockets once they have been quiet for
+ * `idleGraceMs`, and cut everything once `graceMs` passes. Create it as soon as the server
+ * listens: sockets opened before are only closed by Node's idle sweep. Calling the returned
+ * function again returns the same promise.
  */
 export function createShutdown(
   server: Server,
   options: ShutdownOptions,
 ): (signal: string) => Promise<ShutdownResult> {
-  let pending: Promise<ShutdownResult> | undefined;
+  const idleGraceMs = options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS;
+  const sockets = new Map<Socket, SocketState>();
+  const inFlight = new Set<ServerResponse>();
+  let closing = false;
+
+  server.on('connection', (socket: Socket) => {
+    sockets.set(socket, { inFlight: 0, idleSince: performance.now(), bytesReadWhenIdle: 0 });
+    socket.once('close', () => sockets.delete(socket));
+  });
+  // Prepended so the header is set before any handler can send the response.
+  server.prependListener('request', (req, res) => {
+    const state = sockets.get(req.socket);
+    if (state !== undefined) {
+      state.inFlight += 1;
+    }
+    inFlight.add(res);
+    if (closing) {
+      res.setHeader('Connection', 'close');
+    }
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (state !== undefined) {
+        state.inFlight -= 1;
+        state.idleSince = performance.now();
+        state.bytesReadWhenIdle = req.socket.bytesRead;
+      }
+    });
+  });
 
   const run = async (signal: string): Promise<ShutdownResult> => {
     options.logger?.info({ signal, graceMs: options.graceMs }, 'shutting down');
+    closing = true;
+    const started = performance.now();
+    for (const res of inFlight) {
+      if (!res.headersSent) {
+        res.setHeader('Connection', 'close');
+      }
+    }
     let forced = false;
+    // net's close stops accepting but, unlike http's, does not drop idle keep-alive sockets at once:
+    // a request already on its way over one of them would be reset.
     const closed = new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
-      });
+      NetServer.prototype.close.call(server, () => resolve());
     });
-    server.closeIdleConnections();
-    // A socket that finishes its response becomes idle only afterwards; keep sweeping.
-    const sweeper = setInterval(() => {
-      server.closeIdleConnections();
-    }, 50);
+    const sweep = () => {
+      const now = performance.now();
+      for (const [socket, state] of sockets) {
+        if (state.inFlight > 0) {
+          continue;
+        }
+        if (socket.bytesRead !== state.bytesReadWhenIdle) {
+          // A request is arriving; it will be answered with Connection: close.
+          state.bytesReadWhenIdle = socket.bytesRead;
+          state.idleSince = now;
+        } else if (now - state.idleSince >= idleGraceMs) {
+          socket.destroy();
+        }
+      }
+      if (now - started >= idleGraceMs) {
+        // Sockets opened before this shutdown function existed are not tracked above.
+        server.closeIdleConnections();
+      }
+    };
+    const sweeper = setInterval(sweep, SWEEP_MS);
     const deadline = new Promise<void>((resolve) => {
       setTimeout(() => {
         forced = true;
@@ -55,6 +121,7 @@ export function createShutdown(
     return result;
   };
 
+  let pending: Promise<ShutdownResult> | undefined;
   return (signal) => {
     pending ??= run(signal);
     return pending;

@@ -73,4 +73,60 @@ describe('graceful shutdown', () => {
     const [a, b] = await Promise.all([shutdown('SIGTERM'), shutdown('SIGINT')]);
     expect([a, b]).toEqual(['graceful', 'graceful']);
   });
+
+  it('When SIGTERM arrives under keep-alive load, no request is reset: each is answered, the last ones with Connection: close', async () => {
+    const server = createServer((_req, res) => {
+      setImmediate(() => res.writeHead(200).end('ok'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const shutdown = createShutdown(server, { graceMs: 10_000 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    const counts = { ok: 0, closing: 0, refused: 0, failed: [] as string[] };
+    let warmedUp: () => void = () => undefined;
+    const warm = new Promise<void>((resolve) => (warmedUp = resolve));
+
+    const once = () =>
+      new Promise<string | undefined>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.headers.connection));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const worker = async () => {
+      for (;;) {
+        try {
+          const connection = await once();
+          counts.ok += 1;
+          if (connection === 'close') {
+            counts.closing += 1;
+          }
+          if (counts.ok === 1000) {
+            warmedUp();
+          }
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+          // A new connection after the listener closed is refused, as it should be.
+          if (code === 'ECONNREFUSED') {
+            counts.refused += 1;
+          } else {
+            counts.failed.push(code);
+          }
+          return;
+        }
+      }
+    };
+    const workers = Array.from({ length: 32 }, worker);
+    await warm;
+    const result = await shutdown('SIGTERM');
+    await Promise.all(workers);
+    agent.destroy();
+
+    expect(counts.failed).toEqual([]);
+    expect(result).toBe('graceful');
+    expect(counts.closing).toBeGreaterThan(0);
+    expect(counts.refused).toBe(32);
+  });
 });
