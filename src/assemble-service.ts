@@ -54,6 +54,8 @@ export async function assembleService(
     const embedded = await fhirServer.createEmbeddedFhirServer({
       baseUrl: fhirBaseUrl,
       now: new Date(),
+      readOnly: config.EMBEDDED_FHIR_READONLY,
+      maxResources: config.EMBEDDED_FHIR_MAX_RESOURCES,
     });
     routers.push({ path: '/fhir', router: embedded.handler });
     banner.push(

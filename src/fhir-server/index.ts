@@ -18,6 +18,12 @@ export interface EmbeddedFhirServerOptions {
   now: Date;
   /** Load the demo patients at start (default true). */
   seedDemo?: boolean;
+  /** Refuse writes over HTTP once the demo data are loaded (default false). */
+  readOnly?: boolean;
+  /** Most resources stored, demo data included (default unlimited). */
+  maxResources?: number;
+  /** Largest request body accepted over HTTP (default 5 MB). */
+  maxBodyBytes?: number;
 }
 
 export interface EmbeddedFhirServer {
@@ -35,7 +41,7 @@ export async function createEmbeddedFhirServer(
 ): Promise<EmbeddedFhirServer> {
   loadDefinitionsOnce();
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
-  const repo = new PagedRepository(baseUrl);
+  const repo = new PagedRepository(baseUrl, opts.maxResources);
   const router = new FhirRouter();
   const capabilityStatement = buildCapabilityStatement(baseUrl, opts.now);
   router.add('GET', 'metadata', async () => [allOk, capabilityStatement]);
@@ -48,7 +54,12 @@ export async function createEmbeddedFhirServer(
     }
     demoPatients = listDemoPatients(bundle);
   }
-  return { handler: createFhirHttpHandler(router, repo), demoPatients };
+  // Read-only applies to HTTP only, so the demo load above still went in.
+  const handler = createFhirHttpHandler(router, repo, {
+    ...(opts.readOnly === undefined ? {} : { readOnly: opts.readOnly }),
+    ...(opts.maxBodyBytes === undefined ? {} : { maxBodyBytes: opts.maxBodyBytes }),
+  });
+  return { handler, demoPatients };
 }
 
 /** Medplum's transactions are not atomic, so every entry's status is checked. */

@@ -2,6 +2,7 @@ import type {
   Bundle,
   BundleEntry,
   BundleLink,
+  OperationOutcome,
   Resource,
   SearchParameter,
 } from '@medplum/fhirtypes';
@@ -54,8 +55,49 @@ export function listSupportedSearchParameters(resourceType: string): SearchParam
  * @see https://hl7.org/fhir/R4/http.html#paging
  */
 export class PagedRepository extends MemoryRepository {
-  constructor(private readonly baseUrl: string) {
+  /** `Type/id` of every stored resource, to hold the total under `maxResources`. */
+  private readonly stored = new Set<string>();
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly maxResources = Number.POSITIVE_INFINITY,
+  ) {
     super();
+  }
+
+  get size(): number {
+    return this.stored.size;
+  }
+
+  override async createResource<T extends Resource>(resource: T): Promise<WithId<T>> {
+    this.assertRoomFor(
+      resource.id === undefined ? undefined : `${resource.resourceType}/${resource.id}`,
+    );
+    const created = await super.createResource(resource);
+    this.stored.add(`${created.resourceType}/${created.id}`);
+    return created;
+  }
+
+  override async updateResource<T extends Resource>(
+    resource: T,
+    options?: Parameters<MemoryRepository['updateResource']>[1],
+  ): Promise<WithId<T>> {
+    this.assertRoomFor(`${resource.resourceType}/${resource.id ?? ''}`);
+    const updated = await super.updateResource(resource, options);
+    this.stored.add(`${updated.resourceType}/${updated.id}`);
+    return updated;
+  }
+
+  override async deleteResource(resourceType: string, id: string): Promise<void> {
+    await super.deleteResource(resourceType, id);
+    this.stored.delete(`${resourceType}/${id}`);
+  }
+
+  /** A new resource is refused once the store is full; an existing one may still be updated. */
+  private assertRoomFor(key: string | undefined): void {
+    if ((key === undefined || !this.stored.has(key)) && this.stored.size >= this.maxResources) {
+      throw new OperationOutcomeError(storageFull(this.maxResources));
+    }
   }
 
   override async search<T extends Resource>(request: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
@@ -145,6 +187,22 @@ export class PagedRepository extends MemoryRepository {
     }
     return entries;
   }
+}
+
+/** `too-costly`: the HTTP handler answers it with 507 Insufficient Storage. */
+export function storageFull(maxResources: number): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [
+      {
+        severity: 'error',
+        code: 'too-costly',
+        details: {
+          text: `This server stores at most ${maxResources} resources (EMBEDDED_FHIR_MAX_RESOURCES)`,
+        },
+      },
+    ],
+  };
 }
 
 /** Like HAPI, a `_count` above the maximum is clamped silently; a non-number is a client error. */
