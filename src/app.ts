@@ -6,6 +6,7 @@ import { createFhirGateway, type FhirCallEvent, type FhirGatewayFactory } from '
 import { createCdsRouter } from './http/cds-router.js';
 import { createCors } from './http/cors.js';
 import { createErrorHandler, notFoundHandler } from './http/errors.js';
+import { createFhirServerPolicy } from './http/fhir-server-policy.js';
 import type { FeedbackStore } from './stores/feedback-store.js';
 
 /** Everything the app needs, passed in so tests and `main.ts` can wire different parts. */
@@ -71,6 +72,14 @@ export function createApp(deps: AppDeps): express.Express {
       ...(deps.authenticate === undefined ? {} : { authenticate: deps.authenticate }),
       ...(deps.onFhirCall === undefined ? {} : { onFhirCall: deps.onFhirCall }),
       ...(deps.fhirRetryDelayMs === undefined ? {} : { retryDelayMs: deps.fhirRetryDelayMs }),
+      fhirServerPolicy: createFhirServerPolicy({
+        allowInsecure: config.ALLOW_INSECURE_FHIR,
+        ...(config.FHIR_SERVER_ALLOWLIST === undefined
+          ? {}
+          : { allowlist: config.FHIR_SERVER_ALLOWLIST }),
+        ...(config.EMBEDDED_FHIR ? { embeddedOrigin: new URL(config.PUBLIC_BASE_URL).origin } : {}),
+      }),
+      fhirMaxResponseBytes: config.FHIR_MAX_RESPONSE_BYTES,
       ...(deps.logger === undefined ? {} : { logger: deps.logger }),
       onInvalidResponse: (serviceId, problems) => {
         deps.logger?.error(

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { assembleService } from './assemble-service.js';
 import { loadConfig, loadDotEnvFile, type Config } from './config.js';
+import { createHttpServer } from './http/server.js';
 import { createShutdown } from './http/shutdown.js';
 
 /*
@@ -24,7 +25,11 @@ async function main(): Promise<void> {
   const { config, dotEnv } = loadConfigOrExit();
   const { app, logger, banner } = await assembleService(config);
 
-  const server: Server = app.listen(config.PORT, config.HOST);
+  const server: Server = createHttpServer(app, {
+    headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+  });
+  server.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

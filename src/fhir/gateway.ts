@@ -1,4 +1,3 @@
-import { Client, RESPONSE_KEY } from 'fhir-kit-client';
 import { isBundle, isFhirResource, isRecord, matchEntriesOf, nextLinkOf } from './guards.js';
 
 /** Why a FHIR call failed; branch on this, never on the message. */
@@ -12,7 +11,8 @@ export type FhirErrorCode =
   | 'FHIR_TIMEOUT'
   | 'FHIR_DEADLINE'
   | 'FHIR_NETWORK'
-  | 'FHIR_MALFORMED';
+  | 'FHIR_MALFORMED'
+  | 'FHIR_TOO_LARGE';
 
 /** Label recorded for each HTTP attempt (metrics, logs); a closed set. */
 export type FhirCallOutcome =
@@ -26,7 +26,8 @@ export type FhirCallOutcome =
   | 'timeout'
   | 'deadline'
   | 'network_error'
-  | 'malformed';
+  | 'malformed'
+  | 'too_large';
 
 /** A failed FHIR call. The message names the interaction, never the URL's query or the token. */
 export class FhirGatewayError extends Error {
@@ -36,6 +37,8 @@ export class FhirGatewayError extends Error {
     readonly code: FhirErrorCode,
     message: string,
     readonly status?: number,
+    /** Transport detail (socket error code, parser message) for the log only, never a response. */
+    readonly detail?: string,
   ) {
     super(message);
   }
@@ -46,6 +49,8 @@ export interface FhirCallEvent {
   durationMs: number;
   status?: number;
   outcome: FhirCallOutcome;
+  /** Transport detail of a failure (e.g. ECONNREFUSED), for the log only. */
+  detail?: string;
 }
 
 export interface FhirCallStats {
@@ -73,6 +78,8 @@ export interface FhirGatewayOptions {
   timeoutMs: number;
   /** Most pages followed for one search. */
   maxPages: number;
+  /** Largest response body read for one request (one page); 10 MB when absent. */
+  maxResponseBytes?: number;
   /** Aborts every call of the invocation once the overall hook deadline passes. */
   deadline?: AbortSignal;
   onFhirCall?: (event: FhirCallEvent) => void;
@@ -97,20 +104,27 @@ const RETRYABLE_NETWORK_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
-export const createFhirGateway: FhirGatewayFactory = (options) => new FhirKitGateway(options);
+export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
-class FhirKitGateway implements FhirGateway {
-  private readonly client: Client;
+export const createFhirGateway: FhirGatewayFactory = (options) => new FetchGateway(options);
+
+/**
+ * Plain `fetch` rather than fhir-kit-client: its `response.text()` would buffer a body of any size
+ * before we could refuse it, so the body is streamed here and abandoned at the byte cap.
+ */
+class FetchGateway implements FhirGateway {
+  private readonly headers: Record<string, string>;
   private readonly origin: string;
+  private readonly maxResponseBytes: number;
   readonly stats: FhirCallStats = { calls: 0, totalMs: 0 };
 
   constructor(private readonly options: FhirGatewayOptions) {
-    const customHeaders: Record<string, string> = {};
+    this.headers = { accept: 'application/fhir+json' };
     if (options.accessToken !== undefined) {
-      customHeaders.authorization = `Bearer ${options.accessToken}`;
+      this.headers.authorization = `Bearer ${options.accessToken}`;
     }
-    this.client = new Client({ baseUrl: options.baseUrl, customHeaders });
     this.origin = new URL(options.baseUrl).origin;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
   async read(relativeUrl: string): Promise<fhir4.Resource> {
@@ -147,7 +161,17 @@ class FhirKitGateway implements FhirGateway {
         truncated = true;
         break;
       }
-      const page = await this.get(url, what, pages > 0);
+      let page: unknown;
+      try {
+        page = await this.get(url, what, pages > 0);
+      } catch (error) {
+        // An oversized later page ends the search with what was read so far, marked incomplete.
+        if (pages > 0 && error instanceof FhirGatewayError && error.code === 'FHIR_TOO_LARGE') {
+          truncated = true;
+          break;
+        }
+        throw error;
+      }
       if (!isBundle(page) || page.type !== 'searchset') {
         throw new FhirGatewayError('FHIR_MALFORMED', `${what} did not return a searchset Bundle`);
       }
@@ -219,8 +243,8 @@ class FhirKitGateway implements FhirGateway {
     const timer = setTimeout(() => perRequest.abort(), this.options.timeoutMs);
     const started = performance.now();
     try {
-      const body = await Promise.race([this.client.request(url, { options: { signal } }), aborted]);
-      this.record(started, responseStatusOf(body) ?? 200, 'ok');
+      const body = await Promise.race([this.fetchJson(url, what, signal), aborted]);
+      this.record(started, 200, 'ok');
       return body;
     } catch (error) {
       const failure = this.classify(
@@ -230,7 +254,7 @@ class FhirKitGateway implements FhirGateway {
         isAborted(deadline),
         isAborted(perRequest.signal),
       );
-      this.record(started, failure.status, failure.outcome);
+      this.record(started, failure.status, failure.outcome, failure.error.detail);
       throw failure.retryable ? new RetryableError(failure.error) : failure.error;
     } finally {
       clearTimeout(timer);
@@ -265,29 +289,29 @@ class FhirKitGateway implements FhirGateway {
         retryable: false,
       };
     }
-    const status = httpStatusOf(error);
+    if (error instanceof FhirGatewayError) {
+      // Already classified while reading the body (too large, not JSON).
+      const outcome: FhirCallOutcome = error.code === 'FHIR_TOO_LARGE' ? 'too_large' : 'malformed';
+      return {
+        error,
+        ...(error.status === undefined ? {} : { status: error.status }),
+        outcome,
+        retryable: false,
+      };
+    }
+    const status = error instanceof HttpStatusError ? error.status : undefined;
     if (status === undefined) {
       const code = networkCodeOf(error);
+      // The socket error code goes to the log through `detail`; the client learns only that it failed.
       return {
         error: new FhirGatewayError(
           'FHIR_NETWORK',
-          `${what} failed: could not reach the FHIR server${code === undefined ? '' : ` (${code})`}`,
+          `${what} failed: could not reach the FHIR server`,
+          undefined,
+          code ?? (error instanceof Error ? error.message : undefined),
         ),
         outcome: 'network_error',
         retryable: code !== undefined && RETRYABLE_NETWORK_CODES.has(code),
-      };
-    }
-    if (status >= 200 && status < 300) {
-      // fhir-kit-client reports a 2xx body it could not parse as JSON this way.
-      return {
-        error: new FhirGatewayError(
-          'FHIR_MALFORMED',
-          `${what} returned a body that is not JSON`,
-          status,
-        ),
-        status,
-        outcome: 'malformed',
-        retryable: false,
       };
     }
     const [code, outcome, text] = describeStatus(status, isNextPage);
@@ -303,13 +327,57 @@ class FhirKitGateway implements FhirGateway {
     };
   }
 
-  private record(started: number, status: number | undefined, outcome: FhirCallOutcome): void {
+  /** One GET; the body is read up to the byte cap and parsed as JSON. */
+  private async fetchJson(url: string, what: string, signal: AbortSignal): Promise<unknown> {
+    // Redirects are not followed: an allowed server must not be able to send us somewhere else.
+    const response = await fetch(this.expand(url), {
+      headers: this.headers,
+      signal,
+      redirect: 'manual',
+    });
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new HttpStatusError(response.status);
+    }
+    const text = await readCapped(response, this.maxResponseBytes, what);
+    if (text === '') {
+      return {};
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new FhirGatewayError(
+        'FHIR_MALFORMED',
+        `${what} returned a body that is not JSON`,
+        response.status,
+        error instanceof Error ? error.message : undefined,
+      );
+    }
+  }
+
+  private expand(url: string): string {
+    if (/^https?:/i.test(url)) {
+      return url;
+    }
+    const base = this.options.baseUrl.replace(/\/+$/, '');
+    return `${base}/${url.replace(/^\/+/, '')}`;
+  }
+
+  private record(
+    started: number,
+    status: number | undefined,
+    outcome: FhirCallOutcome,
+    detail?: string,
+  ): void {
     const durationMs = performance.now() - started;
     this.stats.calls += 1;
     this.stats.totalMs += durationMs;
     const event: FhirCallEvent = { durationMs, outcome };
     if (status !== undefined) {
       event.status = status;
+    }
+    if (detail !== undefined) {
+      event.detail = detail;
     }
     this.options.onFhirCall?.(event);
   }
@@ -342,6 +410,50 @@ class RetryableError extends Error {
 
 class AbortedError extends Error {}
 
+class HttpStatusError extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/**
+ * The body as text, streamed and abandoned as soon as it passes `max` bytes (a declared
+ * Content-Length above it is refused before reading), so one huge Bundle costs neither the
+ * memory nor the event-loop time of parsing it.
+ */
+async function readCapped(response: Response, max: number, what: string): Promise<string> {
+  const tooLarge = () =>
+    new FhirGatewayError(
+      'FHIR_TOO_LARGE',
+      `${what} returned more than the ${max}-byte response limit`,
+      response.status,
+    );
+  const declared = Number(response.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > max) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (response.body === null) {
+    return '';
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      break;
+    }
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
+}
+
 function describeStatus(
   status: number,
   isNextPage: boolean,
@@ -364,20 +476,6 @@ function describeStatus(
         ? ['FHIR_SERVER_ERROR', 'server_error', '(server error)']
         : ['FHIR_HTTP_ERROR', 'http_error', '(request rejected)'];
   }
-}
-
-/** fhir-kit-client hides the fetch Response on a success body under RESPONSE_KEY. */
-function responseStatusOf(body: unknown): number | undefined {
-  const response: unknown = isRecord(body) ? Reflect.get(body, RESPONSE_KEY) : undefined;
-  return response instanceof Response ? response.status : undefined;
-}
-
-/** fhir-kit-client attaches `response.status` to HTTP failures. */
-function httpStatusOf(error: unknown): number | undefined {
-  if (isRecord(error) && isRecord(error.response) && typeof error.response.status === 'number') {
-    return error.response.status;
-  }
-  return undefined;
 }
 
 /** fetch wraps socket errors in `cause`; look a few levels down for a system error code. */

@@ -8,6 +8,7 @@ import type { FhirCallEvent, FhirCallStats, FhirGatewayFactory } from '../fhir/g
 import { getRequestLogger } from '../observability/logger.js';
 import type { FeedbackStore } from '../stores/feedback-store.js';
 import { CdsError, invalidRequestFrom } from './errors.js';
+import type { FhirServerPolicy, FhirServerRequester } from './fhir-server-policy.js';
 
 export interface CdsRouterDeps {
   services: readonly CdsService[];
@@ -26,7 +27,11 @@ export interface CdsRouterDeps {
   /** A service produced a response that fails the CDS Hooks schema: a bug worth an error log. */
   onInvalidResponse?: (serviceId: string, problems: string[]) => void;
   retryDelayMs?: () => number;
-  /** The root logger: consulted so that a debug line costs nothing when debug is off. */
+  /** Which `fhirServer` values may be fetched from; anything when absent. */
+  fhirServerPolicy?: FhirServerPolicy;
+  /** Largest FHIR response body read per request. */
+  fhirMaxResponseBytes?: number;
+  /** The root logger: consulted so that a debug line costs nothing when debug is off; used when the request carries no request logger. */
   logger?: Logger;
 }
 
@@ -44,7 +49,48 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
     services: deps.services.map((service) => stripEmpty({ ...service.definition })),
   };
   const authenticate: RequestHandler = deps.authenticate ?? ((_req, _res, next) => next());
-  const parseJson = express.json({ limit: deps.maxBody, type: JSON_TYPES });
+  const maxBodyBytes = sizeInBytes(deps.maxBody);
+  // Requests whose raw body may decode to a lone UTF-16 surrogate; only those are walked after parsing.
+  const surrogateSuspects = new WeakSet<object>();
+  const parseJson = express.json({
+    limit: deps.maxBody,
+    type: JSON_TYPES,
+    verify: (req, _res, raw) => {
+      const charset = /charset=([^;\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+      if (mayEscapeSurrogate(raw) || (charset !== undefined && !/^utf-?8$/i.test(charset))) {
+        surrogateSuspects.add(req);
+      }
+    },
+  });
+
+  // body-parser would read (and discard) an oversized body to its end before answering: refuse on
+  // the declared length instead, and close the connection rather than drain it.
+  const refuseDeclaredOversize: RequestHandler = (req, res, next) => {
+    const declared = Number(req.headers['content-length'] ?? '');
+    if (Number.isFinite(declared) && declared > maxBodyBytes) {
+      res.set('Connection', 'close');
+      throw new CdsError(
+        'PAYLOAD_TOO_LARGE',
+        `Request body is larger than the limit of ${maxBodyBytes} bytes`,
+      );
+    }
+    next();
+  };
+
+  // JSON.parse turns an escaped lone surrogate (\ud800) into a string that later encoders
+  // (encodeURIComponent, UTF-8 writers) reject: it is a bad request, not a server fault.
+  const refuseLoneSurrogates: RequestHandler = (req, _res, next) => {
+    if (surrogateSuspects.has(req)) {
+      const where = findLoneSurrogate(req.body as unknown, '');
+      if (where !== undefined) {
+        throw new CdsError(
+          'INVALID_REQUEST',
+          `Request body holds a lone UTF-16 surrogate${where === '' ? '' : ` at ${where}`}`,
+        );
+      }
+    }
+    next();
+  };
 
   const findService: RequestHandler = (req, res, next) => {
     const raw: unknown = req.params.id;
@@ -71,7 +117,14 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
   });
 
   // Hook and feedback calls are admitted alike: a known service, an authenticated client, a JSON body.
-  const admitCall = [findService, authenticate, requireJson, parseJson];
+  const admitCall = [
+    findService,
+    refuseDeclaredOversize,
+    authenticate,
+    requireJson,
+    parseJson,
+    refuseLoneSurrogates,
+  ];
 
   router.post('/cds-services/:id', ...admitCall, async (req, res) => {
     const service = serviceOf(res);
@@ -79,8 +132,29 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
     res.locals.hookInstance = request.hookInstance;
     const stats: FhirCallStats = { calls: 0, totalMs: 0 };
     res.locals.fhirStats = stats;
+    const requester = requesterOf(res);
+    // The policy runs when a gateway is about to be built, i.e. only if something must be fetched,
+    // and before any request is made.
+    const gatewayFactory: FhirGatewayFactory = (options) => {
+      const refusal = deps.fhirServerPolicy?.(options.baseUrl, requester);
+      if (refusal !== undefined) {
+        getRequestLogger(req, deps.logger)?.info(
+          { fhirServerRefused: refusal },
+          'fhirServer refused',
+        );
+        throw new CdsError('INVALID_REQUEST', refusal, {
+          issues: [{ path: 'fhirServer', message: refusal }],
+        });
+      }
+      return deps.gatewayFactory({
+        ...options,
+        ...(deps.fhirMaxResponseBytes === undefined
+          ? {}
+          : { maxResponseBytes: deps.fhirMaxResponseBytes }),
+      });
+    };
     const result: HookResult = await invokeService(service, request, {
-      gatewayFactory: deps.gatewayFactory,
+      gatewayFactory,
       gather: {
         timeoutMs: deps.fhirTimeoutMs,
         maxPages: deps.fhirMaxPages,
@@ -88,6 +162,13 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
         onFhirCall: (event) => {
           stats.calls += 1;
           stats.totalMs += event.durationMs;
+          if (event.outcome !== 'ok') {
+            // Transport detail (ECONNREFUSED, parser errors) is for operators only; the 412 omits it.
+            getRequestLogger(req, deps.logger)?.warn(
+              { fhirCall: { outcome: event.outcome, status: event.status, detail: event.detail } },
+              'FHIR call failed',
+            );
+          }
           deps.onFhirCall?.(event);
         },
         ...(deps.retryDelayMs === undefined ? {} : { retryDelayMs: deps.retryDelayMs }),
@@ -131,6 +212,80 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
   });
 
   return router;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  b: 1,
+  kb: 1024,
+  mb: 1024 ** 2,
+  gb: 1024 ** 3,
+};
+
+/** `1mb`, `512kb`, `65536` → bytes, with the binary units body-parser uses for the same setting. */
+export function sizeInBytes(size: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(size.trim());
+  if (match === null) {
+    throw new Error(`not a size: '${size}'`);
+  }
+  return Math.floor(Number(match[1]) * (SIZE_UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1));
+}
+
+/** Whether the raw JSON text holds a `\uD800`–`\uDFFF` escape (cheap pre-check for the walk). */
+function mayEscapeSurrogate(raw: Buffer): boolean {
+  for (let at = raw.indexOf('\\u'); at !== -1; at = raw.indexOf('\\u', at + 2)) {
+    const first = raw[at + 2];
+    const second = raw[at + 3];
+    if (
+      (first === 0x64 || first === 0x44) &&
+      second !== undefined &&
+      /[89a-f]/i.test(String.fromCharCode(second))
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Dotted path of the first key or string value holding a lone surrogate, or undefined. */
+function findLoneSurrogate(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') {
+    return /\p{Cs}/u.test(value) ? path : undefined;
+  }
+  if (typeof value !== 'object' || value === null) {
+    return undefined;
+  }
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = findLoneSurrogate(item, `${path}[${index}]`);
+      if (found !== undefined) {
+        return found;
+      }
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const here = path === '' ? key : `${path}.${key}`;
+    if (/\p{Cs}/u.test(key)) {
+      return here;
+    }
+    const found = findLoneSurrogate(item, here);
+    if (found !== undefined) {
+      return found;
+    }
+  }
+  return undefined;
+}
+
+/** The authenticated client, or undefined in open mode. */
+function requesterOf(res: Response): FhirServerRequester | undefined {
+  const client: unknown = res.locals.cdsClient;
+  if (typeof client !== 'object' || client === null) {
+    return undefined;
+  }
+  const servers: unknown = Reflect.get(client, 'fhirServers');
+  return Array.isArray(servers)
+    ? { fhirServers: servers.filter((s): s is string => typeof s === 'string') }
+    : {};
 }
 
 function serviceOf(res: Response): CdsService {

@@ -23,7 +23,12 @@ const content = loadCardContent();
 
 function buildApp() {
   return createApp({
-    config: loadConfig({ LOG_LEVEL: 'silent', FHIR_TIMEOUT_MS: '2000', HOOK_DEADLINE_MS: '5000' }),
+    config: loadConfig({
+      LOG_LEVEL: 'silent',
+      FHIR_TIMEOUT_MS: '2000',
+      HOOK_DEADLINE_MS: '5000',
+      FHIR_SERVER_ALLOWLIST: new URL(FHIR_BASE).origin,
+    }),
     services,
     feedbackStore: new InMemoryFeedbackStore(),
     now: () => SCENARIO_NOW,

@@ -44,6 +44,8 @@ export function buildTestApp(options: TestAppOptions = {}): TestApp {
       HOOK_DEADLINE_MS: '3000',
       MAX_BODY: '4kb',
       LOG_LEVEL: 'silent',
+      // The test FHIR servers (fixtures and HAPI-like); anything else is refused as in production.
+      FHIR_SERVER_ALLOWLIST: 'https://ehr.example.org,https://hapi.example.org',
       ...options.env,
     }),
     services: [service],
