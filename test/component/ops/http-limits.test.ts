@@ -124,10 +124,13 @@ describe('Lone UTF-16 surrogates in the body', () => {
 
   test('When a surrogate pair is escaped correctly, the request is accepted', async () => {
     const { app } = buildTestApp({ env: { MAX_BODY: '64kb' } });
-    const full = { patient: buildPatient(), labs: buildSearchset([]) };
+    const full = {
+      patient: buildPatient({ name: [{ text: 'NAME' }] }),
+      labs: buildSearchset([]),
+    };
     const text = JSON.stringify(buildCdsRequest({ prefetch: full })).replace(
-      '"userId":"Practitioner/example"',
-      '"userId":"Practitioner/\\ud83d\\ude00"',
+      '"NAME"',
+      '"Ana \\ud83d\\ude00"',
     );
     await request(app)
       .post(HOOK_URL)
