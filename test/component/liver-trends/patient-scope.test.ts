@@ -32,6 +32,7 @@ async function buildService() {
       EMBEDDED_FHIR: 'false',
       FHIR_TIMEOUT_MS: '2000',
       HOOK_DEADLINE_MS: '5000',
+      FHIR_SERVER_ALLOWLIST: new URL(FHIR_BASE).origin,
     }),
     { logDestination: log, processMetrics: false, now: () => SCENARIO_NOW },
   );
