@@ -21,10 +21,13 @@ interface SocketState {
   inFlight: number;
   idleSince: number;
   bytesReadWhenIdle: number;
+  /** Sweeps in a row that found the socket quiet; see `sweep`. */
+  quietSweeps: number;
 }
 
 const DEFAULT_IDLE_GRACE_MS = 500;
 const SWEEP_MS = 25;
+const QUIET_SWEEPS = 3;
 
 /**
  * Returns a function that stops the server the way an orchestrator expects on SIGTERM: refuse new
@@ -44,7 +47,12 @@ export function createShutdown(
   let closing = false;
 
   server.on('connection', (socket: Socket) => {
-    sockets.set(socket, { inFlight: 0, idleSince: performance.now(), bytesReadWhenIdle: 0 });
+    sockets.set(socket, {
+      inFlight: 0,
+      idleSince: performance.now(),
+      bytesReadWhenIdle: 0,
+      quietSweeps: 0,
+    });
     socket.once('close', () => sockets.delete(socket));
   });
   // Prepended so the header is set before any handler can send the response.
@@ -82,22 +90,23 @@ export function createShutdown(
     const closed = new Promise<void>((resolve) => {
       NetServer.prototype.close.call(server, () => resolve());
     });
+    // Timers run before the loop reads sockets, so after a stalled loop a request may already wait
+    // unread in the kernel: a socket is closed only once several sweeps in a row, with reads
+    // between them, found it quiet.
     const sweep = () => {
       const now = performance.now();
       for (const [socket, state] of sockets) {
-        if (state.inFlight > 0) {
-          continue;
-        }
-        if (socket.bytesRead !== state.bytesReadWhenIdle) {
-          // A request is arriving; it will be answered with Connection: close.
+        if (state.inFlight > 0 || socket.bytesRead !== state.bytesReadWhenIdle) {
+          // Busy, or a request is arriving: it will be answered with Connection: close.
           state.bytesReadWhenIdle = socket.bytesRead;
           state.idleSince = now;
-        } else if (now - state.idleSince >= idleGraceMs) {
+          state.quietSweeps = 0;
+        } else if (++state.quietSweeps >= QUIET_SWEEPS && now - state.idleSince >= idleGraceMs) {
           socket.destroy();
         }
       }
-      if (now - started >= idleGraceMs) {
-        // Sockets opened before this shutdown function existed are not tracked above.
+      if (sockets.size === 0 && now - started >= idleGraceMs) {
+        // Only sockets opened before this function existed are left (untracked): Node's own sweep.
         server.closeIdleConnections();
       }
     };
