@@ -28,6 +28,10 @@ const ComposeSchema = z.object({
       command: z.array(z.string()).optional(),
       environment: z.record(z.string(), z.string()).optional(),
       ports: z.array(z.string()).optional(),
+      volumes: z.array(z.string()).optional(),
+      depends_on: z
+        .union([z.array(z.string()), z.record(z.string(), z.object({ condition: z.string() }))])
+        .optional(),
     }),
   ),
 });
@@ -100,32 +104,103 @@ function dockerYamlFiles(): string[] {
 
 const execFileAsync = promisify(execFile);
 
+/** Compose's `${NAME:-default}` / `${NAME}` interpolation, with nothing set in the environment. */
+function interpolate(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([key, value]) => [
+      key,
+      value.replace(
+        /\$\{\w+(?::?-([^}]*))?\}/g,
+        (_m, fallback: string | undefined) => fallback ?? '',
+      ),
+    ]),
+  );
+}
+
 describe('docker/', () => {
   const compose = ComposeSchema.parse(parse(read('docker/compose.yaml'), { merge: true }));
 
-  test('When compose sets environment for the service, every variable is one the configuration knows and accepts', () => {
-    const env = compose.services.cds?.environment ?? {};
+  const replicas = ['cds-a', 'cds-b'] as const;
 
-    expect(Object.keys(env).length).toBeGreaterThan(3);
-    for (const key of Object.keys(env)) {
+  test('When compose sets environment for the replicas, both get the same, and every variable is one the configuration knows and accepts', () => {
+    const [a, b] = replicas.map((name) => interpolate(compose.services[name]?.environment ?? {}));
+
+    expect(a).toEqual(b);
+    expect(Object.keys(a ?? {}).length).toBeGreaterThan(3);
+    for (const key of Object.keys(a ?? {})) {
       expect(Object.keys(configDescriptions)).toContain(key);
     }
-    const config = loadConfig(env);
+    const config = loadConfig(a ?? {});
     expect(config.EMBEDDED_FHIR).toBe(false);
     expect(config.PORT).toBe(3000);
   });
 
-  test('When compose starts, it runs the service image, a HAPI FHIR server and a seed job pointed at that HAPI server', () => {
-    const { cds, hapi, seed } = compose.services;
+  test('When compose starts, two replicas of the service image share PostgreSQL and Redis behind a load balancer that checks /readyz', () => {
+    const { lb, postgres, redis } = compose.services;
+    const env = interpolate(compose.services['cds-a']?.environment ?? {});
+    const port = env.PORT ?? '';
+
+    for (const name of replicas) {
+      const replica = compose.services[name];
+      expect(replica?.build?.dockerfile).toBe('docker/Dockerfile');
+      // Only the balancer is reachable from the host.
+      expect(replica?.ports).toBeUndefined();
+      expect(replica?.depends_on).toMatchObject({
+        postgres: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+      });
+    }
+    expect(postgres?.image).toMatch(/^postgres:/);
+    expect(redis?.image).toMatch(/^redis:/);
+    expect(new URL(env.DATABASE_URL ?? '').hostname).toBe('postgres');
+    expect(new URL(env.REDIS_URL ?? '').hostname).toBe('redis');
+
+    // PUBLIC_BASE_URL is the balancer as the host sees it, the same for both replicas.
+    const published = (lb?.ports ?? []).map((mapping) => mapping.split(':'));
+    expect(published).toHaveLength(1);
+    const [hostPort, lbPort] = published[0] ?? [];
+    expect(new URL(env.PUBLIC_BASE_URL ?? '').port).toBe(hostPort);
+
+    const mount = (lb?.volumes ?? []).find((volume) => volume.startsWith('./haproxy.cfg:'));
+    expect(mount).toBeDefined();
+    const cfg = read('docker/haproxy.cfg');
+    expect(cfg).toMatch(new RegExp(`^\\s*bind :${lbPort}$`, 'm'));
+    const servers = [...cfg.matchAll(/^\s*server\s+\S+\s+([\w-]+):(\d+)/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    expect(servers).toEqual(replicas.map((name) => [name, port]));
+    expect(cfg).toMatch(/^\s*http-check send meth GET uri \/readyz$/m);
+    expect(cfg).toMatch(/^\s*http-check expect status 200$/m);
+    expect(cfg).toMatch(/check\b/);
+  });
+
+  test('When the balancer logs a request, the line holds no URI, so trend-link ids stay out of its log', () => {
+    const cfg = read('docker/haproxy.cfg');
+    const directives = cfg
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+
+    expect(directives).toContainEqual(expect.stringMatching(/^log-format /));
+    expect(directives.filter((line) => /^option\s+(httplog|httpslog)\b/.test(line))).toEqual([]);
+    for (const format of directives.filter((line) => line.startsWith('log-format'))) {
+      const variables = [...format.matchAll(/%(?:\{[^}]*\})?([A-Za-z]+)/g)].map((m) => m[1]);
+      expect(variables).toContain('ST');
+      // %r request line, %HU URI, %HP path, %HPO path only, %HQ query string
+      expect(variables.filter((v) => ['r', 'HU', 'HP', 'HPO', 'HQ'].includes(v ?? ''))).toEqual([]);
+    }
+  });
+
+  test('When compose starts, it also runs HAPI and a seed job pointed at that HAPI server', () => {
+    const { hapi, seed } = compose.services;
 
     expect(hapi?.image).toMatch(/^hapiproject\/hapi:/);
-    expect(cds?.build?.dockerfile).toBe('docker/Dockerfile');
-    expect(seed?.image).toBe(cds?.image);
+    expect(seed?.image).toBe(compose.services['cds-a']?.image);
     const command = seed?.command ?? [];
     expect(command.slice(0, 2)).toEqual(['node', 'dist/scripts/seed.js']);
     expect(command[command.indexOf('--fhir-server') + 1]).toBe('http://hapi:8080/fhir');
     expect(existsSync(join(root, 'scripts/seed.ts'))).toBe(true);
-    expect(cds?.ports).toContain(`${cds?.environment?.PORT}:${cds?.environment?.PORT}`);
   });
 
   test('When the image starts, its CMD is the same command as npm start, which the end-to-end tests exercise', () => {
