@@ -3,6 +3,7 @@ import type {
   CdsServiceDefinition,
   HookInvocation,
   HookResult,
+  PrefetchData,
 } from '../src/cds/service.js';
 import { buildOrderWarningCard } from '../src/cards/build-order-card.js';
 import { loadCardContent, type CardContent } from '../src/cards/load-content.js';
@@ -10,18 +11,21 @@ import { loadOrderWarningContent, type OrderWarningContent } from '../src/cards/
 import { assess } from '../src/engine/assess.js';
 import type { Assessment } from '../src/engine/types.js';
 import { selectDraftMedicationOrders } from '../src/rules/draft-orders.js';
+import { explainByPregnancy, readPregnancy } from '../src/rules/pregnancy.js';
 import { cholestaticDrugCatalogue, matchMedication } from '../src/rules/match-medication.js';
 import { judgeLiverTestsForOrder } from '../src/rules/order-warning.js';
 import { isSubsetted, LIVER_TRENDS_PREFETCH, resourcesOf } from './liver-trends.js';
 
 /**
- * The Patient and the liver chemistries, exactly as `liver-trends` asks for them: the draft order
- * itself comes in the context, and the medication history is not needed to judge it.
+ * The Patient, the liver chemistries and the conditions, exactly as `liver-trends` asks for them:
+ * the draft order itself comes in the context, and the medication history is not needed to judge it.
  * @see https://cds-hooks.hl7.org/2.0/#prefetch-template
  */
 export const LIVER_TRENDS_ORDER_PREFETCH = {
   patient: LIVER_TRENDS_PREFETCH.patient,
   labs: LIVER_TRENDS_PREFETCH.labs,
+  // Pregnancy conditions date a placental ALP rise, which is no reason to withhold a drug.
+  conditions: LIVER_TRENDS_PREFETCH.conditions,
 } as const;
 
 /**
@@ -121,6 +125,9 @@ async function judgeDraftOrders(
   if (judgement === null) {
     return { cards: [], noCardReason: explainNoOrderCard(assessment, orderContent) };
   }
+  if (explainsByPregnancy(data, assessment, content, now)) {
+    return { cards: [], noCardReason: 'not-indicated' };
+  }
   return {
     cards: flagged.map(({ draft, drug }) =>
       buildOrderWarningCard({
@@ -135,6 +142,26 @@ async function judgeDraftOrders(
       }),
     ),
   };
+}
+
+/** A rise that placental ALP explains (second or third trimester, GGT not raised) is not cholestasis. */
+function explainsByPregnancy(
+  data: PrefetchData,
+  assessment: Assessment,
+  content: CardContent,
+  now: Date,
+): boolean {
+  const rules = content.contextRules.pregnancy;
+  const record = readPregnancy(
+    {
+      conditions: resourcesOf(data, 'conditions', 'Condition'),
+      observations: resourcesOf(data, 'labs', 'Observation'),
+      now,
+    },
+    rules,
+    content.conditions,
+  );
+  return explainByPregnancy(assessment, record, rules) !== null;
 }
 
 function explainNoOrderCard(assessment: Assessment, orderContent: OrderWarningContent) {

@@ -11,6 +11,7 @@ import {
   buildDraftOrders,
 } from '../../fixtures/draft-orders.js';
 import { FIXED_NOW, buildLabSeries } from '../../fixtures/observation.js';
+import { CONTEXT_SCENARIOS } from '../../fixtures/scenarios-context.js';
 import { toSearchset } from '../../fixtures/scenarios.js';
 
 const FHIR_BASE = 'https://ehr.example.org/fhir';
@@ -39,6 +40,14 @@ const NORMAL_LABS = [
 const amoxClav = buildDraftMedicationRequest({ id: 'draft-amox', drug: DRUGS.amoxClav });
 const lisinopril = buildDraftMedicationRequest({ id: 'draft-lis', drug: DRUGS.lisinopril });
 
+function findContextScenario(id: string) {
+  const scenario = CONTEXT_SCENARIOS.find((candidate) => candidate.id === id);
+  if (scenario === undefined) {
+    throw new Error(`no context scenario "${id}"`);
+  }
+  return scenario;
+}
+
 function buildApp() {
   return createApp({
     config: loadConfig({ LOG_LEVEL: 'silent', FHIR_TIMEOUT_MS: '2000', HOOK_DEADLINE_MS: '5000' }),
@@ -49,8 +58,12 @@ function buildApp() {
   });
 }
 
-function prefetchOf(labs: fhir4.Observation[]): Record<string, fhir4.Resource> {
-  return { patient: PATIENT, labs: toSearchset(labs) };
+function prefetchOf(
+  labs: fhir4.Observation[],
+  conditions: fhir4.Condition[] = [],
+  patient: fhir4.Patient = PATIENT,
+): Record<string, fhir4.Resource> {
+  return { patient, labs: toSearchset(labs), conditions: toSearchset(conditions) };
 }
 
 interface HookCall {
@@ -96,7 +109,10 @@ function serveLabs(labs: fhir4.Observation[]) {
     .reply(200, PATIENT)
     .get('/Observation')
     .query((query) => query.patient === 'pat-1' && query._sort === '-date')
-    .reply(200, toSearchset(labs));
+    .reply(200, toSearchset(labs))
+    .get('/Condition')
+    .query({ patient: 'pat-1' })
+    .reply(200, toSearchset([]));
 }
 
 function expectValid(body: unknown) {
@@ -117,7 +133,7 @@ afterAll(() => {
 });
 
 describe('order-sign and order-select over HTTP', () => {
-  it('Discovery lists one entry per hook, both with the Patient and labs prefetch of liver-trends', async () => {
+  it('Discovery lists one entry per hook, both with the Patient, labs and conditions prefetch of liver-trends', async () => {
     const res = await request(buildApp()).get('/cds-services').expect(200);
     const entries = (res.body.services as Array<{ id: string; hook: string }>).filter((s) =>
       s.id.startsWith('liver-trends-order'),
@@ -134,6 +150,7 @@ describe('order-sign and order-select over HTTP', () => {
       expect(entry.prefetch).toEqual({
         patient: liverTrends.prefetch.patient,
         labs: liverTrends.prefetch.labs,
+        conditions: liverTrends.prefetch.conditions,
       });
     }
   });
@@ -300,6 +317,24 @@ describe('order-sign and order-select over HTTP', () => {
     expect(
       (res.body.cards as Card[]).map((card) => card.suggestions?.[0]?.actions?.[0]?.resourceId),
     ).toEqual(['MedicationRequest/draft-amox', 'MedicationRequest/draft-aug']);
+  });
+
+  it('Gives no card when placental ALP explains the rise (a pregnancy at 27 weeks or more), and warns on the same labs without the pregnancy', async () => {
+    const pregnancy = findContextScenario('pregnancy-condition-28-weeks');
+    const call = (conditions: fhir4.Condition[]) =>
+      request(buildApp())
+        .post(SIGN_URL)
+        .send(
+          hookRequest({
+            hook: 'order-sign',
+            orders: [amoxClav],
+            prefetch: prefetchOf(pregnancy.observations, conditions, pregnancy.patient),
+          }),
+        )
+        .expect(200);
+
+    expect((await call(pregnancy.conditions)).body).toEqual({ cards: [] });
+    expect((await call([])).body.cards.map((card: Card) => card.indicator)).toEqual(['warning']);
   });
 
   it('order-select answers 400 when a selection is not among the draft orders', async () => {
