@@ -50,7 +50,12 @@ function findContextScenario(id: string) {
 
 function buildApp() {
   return createApp({
-    config: loadConfig({ LOG_LEVEL: 'silent', FHIR_TIMEOUT_MS: '2000', HOOK_DEADLINE_MS: '5000' }),
+    config: loadConfig({
+      LOG_LEVEL: 'silent',
+      FHIR_TIMEOUT_MS: '2000',
+      HOOK_DEADLINE_MS: '5000',
+      FHIR_SERVER_ALLOWLIST: new URL(FHIR_BASE).origin,
+    }),
     services,
     feedbackStore: new InMemoryFeedbackStore(),
     now: () => FIXED_NOW,
