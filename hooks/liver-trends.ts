@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CdsService, HookInvocation, PrefetchData } from '../src/cds/service.js';
 import { buildCards, describeWindow } from '../src/cards/build-cards.js';
 import { loadCardContent, type CardContent } from '../src/cards/load-content.js';
@@ -111,17 +112,26 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
         return { cards: [], noCardReason: explainNoCard(assessment) };
       }
       const trendLinkUrl = await publishTrendLink(invocation, assessment);
-      return {
-        cards: buildCards({
-          recommendations,
-          assessment,
-          context,
-          content,
-          patientId,
-          now,
-          ...(trendLinkUrl === undefined ? {} : { trendLinkUrl }),
-        }),
-      };
+      const cards = buildCards({
+        recommendations,
+        assessment,
+        context,
+        content,
+        patientId,
+        now,
+        ...(trendLinkUrl === undefined ? {} : { trendLinkUrl }),
+      });
+      // buildCards keeps the order of the recommendations, one card each.
+      const issued = cards.map((card, i) => {
+        const recommendation = recommendations[i] ?? recommendations[0];
+        return {
+          uuid: card.uuid,
+          kind: recommendation?.kind ?? 'unknown',
+          tier: recommendation?.tier ?? 'unknown',
+          fingerprint: fingerprintOf(recommendation),
+        };
+      });
+      return { cards, issued: { patientId, cards: issued } };
     },
   };
 }
@@ -144,6 +154,14 @@ async function publishTrendLink(
   } catch {
     return undefined;
   }
+}
+
+/** Equal findings (kind, tier, the results and drugs behind them) give equal fingerprints. */
+function fingerprintOf(recommendation: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(recommendation))
+    .digest('base64url')
+    .slice(0, 32);
 }
 
 /** A search result the FHIR server or the gateway marked as incomplete (FHIR's SUBSETTED tag). */

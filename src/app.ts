@@ -8,6 +8,8 @@ import { createCors } from './http/cors.js';
 import { createErrorHandler, notFoundHandler } from './http/errors.js';
 import { createFhirServerPolicy } from './http/fhir-server-policy.js';
 import type { FeedbackStore } from './stores/feedback-store.js';
+import type { CardIssuanceLog } from './stores/issuance-log.js';
+import { SERVICE_VERSION } from './version.js';
 
 /** Everything the app needs, passed in so tests and `main.ts` can wire different parts. */
 export interface AppDeps {
@@ -31,6 +33,11 @@ export interface AppDeps {
   health?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Wait before retrying a failed FHIR call; tests make it 0. */
   fhirRetryDelayMs?: () => number;
+  /** Card issuance log; hook calls record what they issued when present. */
+  issuanceLog?: CardIssuanceLog;
+  onIssuanceLogFailure?: (error: unknown) => void;
+  /** State of each configured shared store, for `GET /readyz`; empty when all state is in memory. */
+  storeHealth?: () => Promise<Record<string, 'ok' | 'unavailable'>>;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -45,13 +52,26 @@ export function createApp(deps: AppDeps): express.Express {
     app.use(middleware);
   }
 
+  // Liveness: the process answers. It never looks at the stores, so a database outage does not
+  // get every replica restarted at once.
   app.get('/healthz', async (_req, res) => {
     const extra = (await deps.health?.()) ?? {};
     res.set('Cache-Control', 'no-store').json({
       status: 'ok',
+      version: SERVICE_VERSION,
       services: deps.services.length,
       ...extra,
     });
+  });
+
+  // Readiness, for the load balancer: 200 only while every configured store answers.
+  app.get('/readyz', async (_req, res) => {
+    const stores = (await deps.storeHealth?.()) ?? {};
+    const ready = Object.values(stores).every((state) => state === 'ok');
+    res
+      .status(ready ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json({ status: ready ? 'ready' : 'not-ready', version: SERVICE_VERSION, stores });
   });
 
   // Security headers come with the operations middleware (`deps.middleware`) for every route; a
@@ -81,6 +101,10 @@ export function createApp(deps: AppDeps): express.Express {
       }),
       fhirMaxResponseBytes: config.FHIR_MAX_RESPONSE_BYTES,
       ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+      ...(deps.issuanceLog === undefined ? {} : { issuanceLog: deps.issuanceLog }),
+      ...(deps.onIssuanceLogFailure === undefined
+        ? {}
+        : { onIssuanceLogFailure: deps.onIssuanceLogFailure }),
       onInvalidResponse: (serviceId, problems) => {
         deps.logger?.error(
           { service: serviceId, problems },

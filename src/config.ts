@@ -89,6 +89,53 @@ const OriginListSchema = z
   })
   .describe('FHIR server origins (comma-separated) the service may fetch missing prefetch from');
 
+function connectionUrl(name: string, protocols: readonly string[]) {
+  return z
+    .string()
+    .trim()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') {
+        return undefined;
+      }
+      let url: URL | undefined;
+      try {
+        url = new URL(raw);
+      } catch {
+        url = undefined;
+      }
+      // The message never repeats the value: it may hold a password.
+      if (url === undefined || !protocols.includes(url.protocol)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+        });
+        return z.NEVER;
+      }
+      return raw;
+    });
+}
+
+function secret(name: string, minLength: number) {
+  return z
+    .string()
+    .trim()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') {
+        return undefined;
+      }
+      if (raw.length < minLength) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be at least ${minLength} characters long`,
+        });
+        return z.NEVER;
+      }
+      return raw;
+    });
+}
+
 const EnvSchema = z
   .object({
     PORT: integer('PORT', 3000, 0, 65535, 'TCP port to listen on (0 picks a free port)'),
@@ -271,6 +318,18 @@ const EnvSchema = z
       100,
       3_600_000,
       'Time a client has to send the whole request, in milliseconds',
+    ),
+    DATABASE_URL: connectionUrl('DATABASE_URL', ['postgres:', 'postgresql:']).describe(
+      'PostgreSQL for feedback and the card issuance log (postgres://user:pass@host:5432/db); unset: in memory',
+    ),
+    REDIS_URL: connectionUrl('REDIS_URL', ['redis:', 'rediss:']).describe(
+      'Redis for the JWT replay cache and trend links (redis://host:6379); unset: in memory',
+    ),
+    ADMIN_TOKEN: secret('ADMIN_TOKEN', 24).describe(
+      'Bearer token for /admin/feedback routes (at least 24 characters); unset: admin routes off',
+    ),
+    PATIENT_ID_HASH_KEY: secret('PATIENT_ID_HASH_KEY', 32).describe(
+      'Key of the patient-id hash in the card issuance log (at least 32 characters); unset: generated once and kept in the database',
     ),
   })
   .transform((env, ctx) => {

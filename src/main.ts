@@ -5,8 +5,8 @@ import { createHttpServer } from './http/server.js';
 import { createShutdown } from './http/shutdown.js';
 
 /*
- * Process entry point: configuration → the assembled service → HTTP server. Tests build the app
- * through createApp(deps) directly; the benchmarks through assembleService like this file.
+ * Process entry point: configuration → the assembled service → HTTP server. The tests and the
+ * benchmarks build the service through assembleService like this file.
  */
 
 function loadConfigOrExit(): { config: Config; dotEnv: boolean } {
@@ -23,7 +23,7 @@ function loadConfigOrExit(): { config: Config; dotEnv: boolean } {
 
 async function main(): Promise<void> {
   const { config, dotEnv } = loadConfigOrExit();
-  const { app, logger, banner } = await assembleService(config);
+  const { app, logger, banner, close } = await assembleService(config);
 
   const server: Server = createHttpServer(app, {
     headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
@@ -49,7 +49,12 @@ async function main(): Promise<void> {
   // Drain in-flight requests on SIGTERM/SIGINT; cut what is left after 10 s.
   const stop = createShutdown(server, { graceMs: 10_000, logger });
   const shutdown = (signal: NodeJS.Signals) => {
-    void stop(signal).then((result) => process.exit(result === 'graceful' ? 0 : 1));
+    void stop(signal)
+      .then(async (result) => {
+        await close().catch(() => undefined);
+        return result;
+      })
+      .then((result) => process.exit(result === 'graceful' ? 0 : 1));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

@@ -1,4 +1,5 @@
 import type { Assessment, DataQualityNote } from '../engine/types.js';
+import type { IssuedCardFacts } from '../stores/issuance-log.js';
 import type { Card, CdsRequest } from './schemas.js';
 
 /**
@@ -19,7 +20,8 @@ export type PrefetchData = Record<string, fhir4.Resource | null>;
 
 /** Stores a short-lived snapshot of an analysis and returns the absolute URL of the page that shows it. */
 export interface TrendLinkPublisher {
-  publish(assessment: Assessment): Promise<string>;
+  /** `owner`: the CDS client the link is made for (see `TrendLinkStore.put`). */
+  publish(assessment: Assessment, owner?: string): Promise<string>;
 }
 
 export interface HookInvocation {
@@ -56,6 +58,8 @@ export interface HookResult {
   cards: Card[];
   /** Set when `cards` is empty. */
   noCardReason?: NoCardReason;
+  /** For the card issuance log: what each card (by uuid) was issued for. Never reaches the client. */
+  issued?: { patientId: string; cards: IssuedCardFacts[] };
 }
 
 /** A CDS service: its discovery entry plus a transport-neutral handler that returns cards. */

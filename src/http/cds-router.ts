@@ -7,6 +7,8 @@ import type { CdsService, HookResult, TrendLinkPublisher } from '../cds/service.
 import type { FhirCallEvent, FhirCallStats, FhirGatewayFactory } from '../fhir/gateway.js';
 import { getRequestLogger } from '../observability/logger.js';
 import type { FeedbackStore } from '../stores/feedback-store.js';
+import type { CardIssuanceLog } from '../stores/issuance-log.js';
+import { ANONYMOUS_OWNER } from '../stores/trend-link-store.js';
 import { CdsError, invalidRequestFrom } from './errors.js';
 import type { FhirServerPolicy, FhirServerRequester } from './fhir-server-policy.js';
 
@@ -33,6 +35,10 @@ export interface CdsRouterDeps {
   fhirMaxResponseBytes?: number;
   /** The root logger: consulted so that a debug line costs nothing when debug is off; used when the request carries no request logger. */
   logger?: Logger;
+  /** Where issued cards are recorded (by uuid) so feedback can be traced and counted. */
+  issuanceLog?: CardIssuanceLog;
+  /** The issuance log could not be written; the hook answer went out regardless. */
+  onIssuanceLogFailure?: (error: unknown) => void;
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -153,7 +159,9 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
           : { maxResponseBytes: deps.fhirMaxResponseBytes }),
       });
     };
-    const result: HookResult = await invokeService(service, request, {
+    const now = deps.now();
+    const trendLinks = linksFor(deps.trendLinks, res);
+    const { issued, ...result }: HookResult = await invokeService(service, request, {
       gatewayFactory,
       gather: {
         timeoutMs: deps.fhirTimeoutMs,
@@ -173,9 +181,9 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
         },
         ...(deps.retryDelayMs === undefined ? {} : { retryDelayMs: deps.retryDelayMs }),
       },
-      now: deps.now(),
+      now,
       lookbackDays: deps.lookbackDays,
-      ...(deps.trendLinks === undefined ? {} : { trendLinks: deps.trendLinks }),
+      ...(trendLinks === undefined ? {} : { trendLinks }),
       onOtherPatientResources: (otherPatientResources) => {
         // Counted (res.locals feeds /metrics) and logged without ids: the count is the signal.
         res.locals.otherPatientResources = otherPatientResources;
@@ -193,7 +201,11 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
         getRequestLogger(req)?.debug({ service: service.definition.id, noCardReason }, 'no card');
       }
     }
-    res.json(checkedResponse(service.definition.id, result, deps.onInvalidResponse));
+    const response = checkedResponse(service.definition.id, result, deps.onInvalidResponse);
+    if (issued !== undefined && issued.cards.length > 0 && deps.issuanceLog !== undefined) {
+      await recordIssued(deps, service.definition.id, issued, now);
+    }
+    res.json(response);
     // Under load a written response can wait several turns of the event loop for 'finish', and
     // its request with it; dropping the parsed prefetch now keeps dozens of those bundles from
     // surviving young-generation collections into the old generation.
@@ -206,6 +218,7 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
     if (!parsed.success) {
       throw invalidRequestFrom(parsed.error, '', 'feedback body');
     }
+    // A store that is down throws StoreUnavailableError: the client gets 503 with Retry-After.
     await deps.feedbackStore.save(service.definition.id, parsed.data.feedback, deps.now());
     // The spec defines no response body; a count lets the client see what was recorded.
     res.status(200).json({ received: parsed.data.feedback.length });
@@ -286,6 +299,40 @@ function requesterOf(res: Response): FhirServerRequester | undefined {
   return Array.isArray(servers)
     ? { fhirServers: servers.filter((s): s is string => typeof s === 'string') }
     : {};
+}
+
+/** Links are owned by the verified client (its issuer), or by `anonymous` in open mode. */
+function linksFor(
+  publisher: TrendLinkPublisher | undefined,
+  res: Response,
+): TrendLinkPublisher | undefined {
+  if (publisher === undefined) {
+    return undefined;
+  }
+  const client: unknown = res.locals.cdsClient;
+  const iss =
+    typeof client === 'object' && client !== null && 'iss' in client ? client.iss : undefined;
+  const owner = typeof iss === 'string' ? `client:${iss}` : ANONYMOUS_OWNER;
+  return { publish: (assessment) => publisher.publish(assessment, owner) };
+}
+
+/** The issuance log is bookkeeping: a failure is counted and logged, the cards still go out. */
+async function recordIssued(
+  deps: CdsRouterDeps,
+  serviceId: string,
+  issued: NonNullable<HookResult['issued']>,
+  issuedAt: Date,
+): Promise<void> {
+  const log = deps.issuanceLog;
+  if (log === undefined) {
+    return;
+  }
+  try {
+    const patientHash = log.patientHash(issued.patientId);
+    await log.record(issued.cards.map((card) => ({ ...card, serviceId, patientHash, issuedAt })));
+  } catch (error) {
+    deps.onIssuanceLogFailure?.(error);
+  }
 }
 
 function serviceOf(res: Response): CdsService {

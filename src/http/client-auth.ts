@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { getRequestLogger } from '../observability/logger.js';
 import type { ReplayCache } from '../stores/replay-cache.js';
+import { isStoreUnavailable } from '../stores/store-errors.js';
 
 /**
  * CDS Hooks 2.0 names ES384 and RS384 as the algorithms a CDS Client signs with; anything else,
@@ -261,6 +262,11 @@ export function createClientAuthenticator(opts: ClientAuthOptions): RequestHandl
         next();
       },
       (err: unknown) => {
+        // Fail closed but truthfully: a replay check that could not run is a 503, not a bad token.
+        if (isStoreUnavailable(err)) {
+          next(err);
+          return;
+        }
         logRejection(req, opts.logger, describeFailure(err));
         rejectRequest(res, 'invalid');
       },

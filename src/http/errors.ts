@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ZodError } from 'zod';
 import { isRecord } from '../fhir/guards.js';
+import { isStoreUnavailable } from '../stores/store-errors.js';
 
 /** Stable error codes; callers branch on these, never on message text. */
 export type CdsErrorCode =
@@ -15,6 +16,7 @@ export type CdsErrorCode =
   | 'NOT_FOUND'
   | 'FHIR_DATA_UNAVAILABLE'
   | 'INVALID_RESPONSE'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
 
 /** HTTP status per code. 412 is the status CDS Hooks 2.0 prescribes when FHIR data cannot be obtained. */
@@ -30,6 +32,7 @@ export const STATUS_BY_CODE: Readonly<Record<CdsErrorCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_RESPONSE: 500,
+  STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -46,8 +49,12 @@ const ISSUE_TYPE_BY_CODE: Readonly<Record<CdsErrorCode, fhir4.OperationOutcomeIs
   PAYLOAD_TOO_LARGE: 'too-long',
   UNSUPPORTED_MEDIA_TYPE: 'not-supported',
   INVALID_RESPONSE: 'exception',
+  STORE_UNAVAILABLE: 'transient',
   INTERNAL: 'exception',
 };
+
+/** Seconds a client is asked to wait (`Retry-After`) when a shared store is unavailable. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** One problem with one field; `path` is dotted (`context.patientId`, `prefetch.labs`). */
 export interface CdsIssue {
@@ -115,6 +122,8 @@ export interface HttpError {
   body: fhir4.OperationOutcome;
   /** True when the failure is ours (5xx) and deserves an error-level log line. */
   internal: boolean;
+  /** Sent as `Retry-After` (503 only). */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -122,6 +131,15 @@ export interface HttpError {
  * never a stack trace. Unknown errors become a generic 500 that carries only the request id.
  */
 export function toHttpError(error: unknown, requestId?: string): HttpError {
+  if (isStoreUnavailable(error) || (isCdsError(error) && error.code === 'STORE_UNAVAILABLE')) {
+    // Transient and nobody's fault but ours: say so and when to retry, without internals.
+    return {
+      status: 503,
+      body: operationOutcome('transient', 'A shared state store is unavailable; retry shortly'),
+      internal: true,
+      retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+    };
+  }
   const known = isCdsError(error) ? error : fromBodyParserError(error);
   if (known === undefined || known.status >= 500) {
     const reference = requestId === undefined ? '' : ` (request id ${requestId})`;
@@ -216,6 +234,9 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorRequ
     const http = toHttpError(error, requestId);
     if (http.internal) {
       options.onInternalError?.(error, requestId);
+    }
+    if (http.retryAfterSeconds !== undefined) {
+      res.set('Retry-After', String(http.retryAfterSeconds));
     }
     res.status(http.status).type('application/json').json(http.body);
   };

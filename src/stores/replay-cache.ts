@@ -3,7 +3,10 @@
  * Behind an interface so several instances behind a load balancer can share one (e.g. Redis SET NX PX).
  */
 export interface ReplayCache {
-  /** True when `jti` is new (and now remembered until `expiresAt`); false when it was seen before. */
+  /**
+   * True when `jti` is new (and now remembered until `expiresAt`); false when it was seen before.
+   * Throws `StoreUnavailableError` when the check cannot be made: the caller then refuses with 503.
+   */
   checkAndRemember(jti: string, expiresAt: Date): Promise<boolean>;
 }
 

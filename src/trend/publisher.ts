@@ -21,9 +21,10 @@ export const TRENDS_PATH = '/trends';
 export function createTrendLinkPublisher(options: TrendLinkPublisherOptions): TrendLinkPublisher {
   const now = options.now ?? (() => new Date());
   return {
-    async publish(assessment: Assessment): Promise<string> {
+    async publish(assessment: Assessment, owner?: string): Promise<string> {
       const expiresAt = new Date(now().getTime() + options.ttlMs);
-      const id = await options.store.put(takeTrendSnapshot(assessment, expiresAt), options.ttlMs);
+      const snapshot = takeTrendSnapshot(assessment, expiresAt);
+      const id = await options.store.put(snapshot, options.ttlMs, owner);
       return `${resolveBaseUrl(options.publicBaseUrl)}${TRENDS_PATH}/${id}`;
     },
   };

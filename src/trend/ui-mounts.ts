@@ -9,12 +9,6 @@ import { createTrendLinkPublisher, TRENDS_PATH } from './publisher.js';
 import { createTrendRouter } from './trend-router.js';
 import type { TrendSnapshot } from './trend-snapshot.js';
 
-/**
- * A snapshot of 13 draws of six analytes takes about 4 kB of heap, so the default bound keeps the
- * cache near 10 MB; at a 15-minute TTL it covers ~2 card-producing hook calls a second.
- */
-export const DEFAULT_TREND_LINK_MAX_ENTRIES = 2000;
-
 export interface UiMountsOptions {
   /** PUBLIC_BASE_URL, or a function when the port is only known after listen (tests). */
   publicBaseUrl: string | (() => string);
@@ -34,9 +28,8 @@ export interface UiMounts {
 
 /** Everything the HTML side of the service adds to `createApp`: the trend-link publisher and its mounts. */
 export function createUiMounts(options: UiMountsOptions): UiMounts {
-  const store =
-    options.store ??
-    new InMemoryTrendLinkStore<TrendSnapshot>({ maxEntries: DEFAULT_TREND_LINK_MAX_ENTRIES });
+  // The default bound is by bytes (16 MiB): a 13-draw snapshot of six analytes is about 4 kB of JSON.
+  const store = options.store ?? new InMemoryTrendLinkStore<TrendSnapshot>();
   const trendLinks = createTrendLinkPublisher({
     store,
     publicBaseUrl: options.publicBaseUrl,

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { services } from '../../hooks/index.js';
-import { createApp } from '../../src/app.js';
+import { assembleService } from '../../src/assemble-service.js';
 import { CdsResponseSchema } from '../../src/cds/schemas.js';
 import type { Card } from '../../src/cds/schemas.js';
 import { loadConfig } from '../../src/config.js';
 import { listDemoPatients, loadDemoBundle } from '../../src/fhir-server/demo-bundle.js';
-import { InMemoryFeedbackStore } from '../../src/stores/feedback-store.js';
 import { listen, startEmbeddedFhirServer } from './helpers/listen.js';
 import type { RunningFhirServer, RunningServer } from './helpers/listen.js';
 
@@ -87,8 +86,11 @@ const EXPECTED: Record<string, ExpectedCard[]> = {
   'htc-demo-control': [],
 };
 
-/** Card content without the ids minted per call, so two calls can be compared. */
+/** Card content without the ids minted per call (uuids, trend-link ids), so two calls can be compared. */
 function withoutIds(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\/trends\/[A-Za-z0-9_-]{32}$/, '/trends/<id>');
+  }
   if (Array.isArray(value)) {
     return value.map(withoutIds);
   }
@@ -143,9 +145,12 @@ describe('Demo patients end to end: embedded FHIR server → CDS service over HT
       EMBEDDED_FHIR: 'false',
       LOG_LEVEL: 'silent',
     });
-    cds = await listen(
-      createApp({ config, services, feedbackStore: new InMemoryFeedbackStore(), now: () => NOW }),
-    );
+    const assembled = await assembleService(config, {
+      services,
+      now: () => NOW,
+      processMetrics: false,
+    });
+    cds = await listen(assembled.app);
   }, STARTUP_TIMEOUT_MS);
 
   afterAll(async () => {

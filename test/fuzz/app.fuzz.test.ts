@@ -3,10 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { services } from '../../hooks/index.js';
-import { createApp } from '../../src/app.js';
+import { assembleService } from '../../src/assemble-service.js';
 import { loadConfig } from '../../src/config.js';
-import { createOperations } from '../../src/observability/operations.js';
-import { InMemoryFeedbackStore } from '../../src/stores/feedback-store.js';
 import {
   buildFullPrefetch,
   buildPatientViewBody,
@@ -89,9 +87,11 @@ describe('fuzzing the HTTP surface', () => {
       HOOK_DEADLINE_MS: '1000',
       MAX_BODY: '64kb',
     });
-    const ops = createOperations(config, {
-      serviceIds: services.map((s) => s.definition.id),
-      destination: {
+    const { app } = await assembleService(config, {
+      services,
+      now: () => FIXED_NOW,
+      fhirRetryDelayMs: () => 0,
+      logDestination: {
         write: (line: string) => {
           if (line.includes('"level":"error"') && !line.includes('request errored')) {
             lastErrorLine = line.slice(0, 1500);
@@ -99,14 +99,6 @@ describe('fuzzing the HTTP surface', () => {
         },
       },
       processMetrics: false,
-    });
-    const app = createApp({
-      config,
-      services,
-      feedbackStore: new InMemoryFeedbackStore(),
-      now: () => FIXED_NOW,
-      fhirRetryDelayMs: () => 0,
-      ...ops.deps,
     });
     server = app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', resolve));

@@ -88,7 +88,9 @@ describe('loadConfig', () => {
   test('Every key carries a description for the documentation', () => {
     expect(Object.keys(configDescriptions).sort()).toEqual(
       [
+        'ADMIN_TOKEN',
         'CDS_CLIENTS_FILE',
+        'DATABASE_URL',
         'EMBEDDED_FHIR',
         'FHIR_MAX_PAGES',
         'FHIR_TIMEOUT_MS',
@@ -97,8 +99,10 @@ describe('loadConfig', () => {
         'LOG_LEVEL',
         'LOOKBACK_DAYS',
         'MAX_BODY',
+        'PATIENT_ID_HASH_KEY',
         'PORT',
         'PUBLIC_BASE_URL',
+        'REDIS_URL',
         'TREND_LINK_TTL_SECONDS',
         'NODE_ENV',
         'FHIR_SERVER_ALLOWLIST',

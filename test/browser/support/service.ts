@@ -1,11 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { services as realServices } from '../../../hooks/index.js';
-import { createApp } from '../../../src/app.js';
+import { assembleService } from '../../../src/assemble-service.js';
 import type { CdsService } from '../../../src/cds/service.js';
 import { loadConfig } from '../../../src/config.js';
-import { createEmbeddedFhirServer } from '../../../src/fhir-server/index.js';
 import { InMemoryFeedbackStore } from '../../../src/stores/feedback-store.js';
-import { createUiMounts } from '../../../src/trend/ui-mounts.js';
 
 export interface RunningService {
   baseUrl: string;
@@ -14,7 +12,7 @@ export interface RunningService {
 }
 
 /**
- * The whole service in this process, as `npm start` assembles it: the real CDS services, the
+ * The whole service in this process, assembled as `npm start` does: the real CDS services, the
  * embedded FHIR server with its demo patients at /fhir, the trend pages and the demo EHR, on
  * 127.0.0.1 and a free port. The HTTP server is created first because the FHIR server's paging
  * links and the trend links need the real port.
@@ -31,19 +29,11 @@ export async function startService(
   const { port } = address;
   const baseUrl = `http://127.0.0.1:${port}`;
   const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
-  const fhir = await createEmbeddedFhirServer({ baseUrl: `${baseUrl}/fhir`, now: new Date() });
-  const ui = createUiMounts({
-    publicBaseUrl: baseUrl,
-    trendLinkTtlSeconds: config.TREND_LINK_TTL_SECONDS,
-    demo: true,
-  });
   const feedbackStore = new InMemoryFeedbackStore();
-  const app = createApp({
-    config,
+  const { app } = await assembleService(config, {
     services,
-    feedbackStore,
-    trendLinks: ui.trendLinks,
-    routers: [{ path: '/fhir', router: fhir.handler }, ...ui.routers],
+    stores: { feedback: feedbackStore },
+    processMetrics: false,
   });
   server.on('request', app);
   return {

@@ -1,11 +1,10 @@
 import type { ParsedUrlQuery } from 'node:querystring';
 import nock from 'nock';
 import request from 'supertest';
-import { createApp } from '../../../src/app.js';
+import { assembleService } from '../../../src/assemble-service.js';
 import { CdsResponseSchema, type Card } from '../../../src/cds/schemas.js';
 import { loadCardContent } from '../../../src/cards/load-content.js';
 import { loadConfig } from '../../../src/config.js';
-import { InMemoryFeedbackStore } from '../../../src/stores/feedback-store.js';
 import { services } from '../../../hooks/index.js';
 import {
   SCENARIOS,
@@ -21,19 +20,21 @@ const TOKEN = 'fhir-token-liver-trends';
 const HOOK_URL = '/cds-services/liver-trends';
 const content = loadCardContent();
 
-function buildApp() {
-  return createApp({
-    config: loadConfig({
-      LOG_LEVEL: 'silent',
-      FHIR_TIMEOUT_MS: '2000',
-      HOOK_DEADLINE_MS: '5000',
-      FHIR_SERVER_ALLOWLIST: new URL(FHIR_BASE).origin,
-    }),
+async function buildApp() {
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    EMBEDDED_FHIR: 'false',
+    FHIR_TIMEOUT_MS: '2000',
+    HOOK_DEADLINE_MS: '5000',
+    FHIR_SERVER_ALLOWLIST: new URL(FHIR_BASE).origin,
+  });
+  const { app } = await assembleService(config, {
     services,
-    feedbackStore: new InMemoryFeedbackStore(),
     now: () => SCENARIO_NOW,
     fhirRetryDelayMs: () => 0,
+    processMetrics: false,
   });
+  return app;
 }
 
 function hookRequest(prefetch?: Record<string, fhir4.Resource>) {
@@ -89,10 +90,15 @@ function serveScenario(scenario: Scenario, queries: Array<Record<string, string>
 }
 
 /** What must be equal between two answers: everything except the minted uuids. */
+/** Without what is minted per call: card and suggestion uuids, trend-link ids. */
 function comparable(cards: Card[]) {
   return cards.map((card) => ({
     ...card,
     uuid: 'uuid',
+    links: card.links?.map((link) => ({
+      ...link,
+      url: link.url.replace(/\/trends\/[A-Za-z0-9_-]{32}$/, '/trends/<id>'),
+    })),
     suggestions: card.suggestions?.map((suggestion) => ({ ...suggestion, uuid: 'uuid' })),
   }));
 }
@@ -112,7 +118,9 @@ afterAll(() => {
 
 describe('liver-trends over HTTP', () => {
   it('Discovery lists liver-trends for patient-view with its six prefetch templates', async () => {
-    const res = await request(buildApp()).get('/cds-services').expect(200);
+    const res = await request(await buildApp())
+      .get('/cds-services')
+      .expect(200);
     const entry = res.body.services.find(
       (service: { id: string }) => service.id === 'liver-trends',
     );
@@ -137,7 +145,7 @@ describe('liver-trends over HTTP', () => {
   it.each(table)(
     '%s, gives the same cards from full prefetch as from the FHIR server',
     async (_story, scenario) => {
-      const app = buildApp();
+      const app = await buildApp();
       const queries: Array<Record<string, string>> = [];
 
       const fromPrefetch = await request(app)
@@ -168,7 +176,10 @@ describe('liver-trends over HTTP', () => {
     const queries: Array<Record<string, string>> = [];
     serveScenario(SCENARIOS[0]!, queries);
 
-    await request(buildApp()).post(HOOK_URL).send(hookRequest()).expect(200);
+    await request(await buildApp())
+      .post(HOOK_URL)
+      .send(hookRequest())
+      .expect(200);
 
     const labs = queries.find((query) => query.code?.includes('http://loinc.org|6768-6'));
     expect(labs).toMatchObject({ patient: 'pat-1', _sort: '-date', _count: '200' });
@@ -194,7 +205,7 @@ describe('liver-trends over HTTP', () => {
   });
 
   it('When the classic shift is answered over HTTP, every proposed order is a draft ServiceRequest for the patient with reasons', async () => {
-    const res = await request(buildApp())
+    const res = await request(await buildApp())
       .post(HOOK_URL)
       .send(hookRequest(buildScenarioPrefetch(SCENARIOS[1]!)))
       .expect(200);

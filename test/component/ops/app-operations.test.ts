@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import { services } from '../../../hooks/index.js';
-import { createApp } from '../../../src/app.js';
+import { assembleService } from '../../../src/assemble-service.js';
 import { loadConfig } from '../../../src/config.js';
-import { createOperations } from '../../../src/observability/operations.js';
-import { InMemoryFeedbackStore } from '../../../src/stores/feedback-store.js';
 import { buildFullPrefetch, buildPatientViewBody, FIXED_NOW } from './hook-fixtures.js';
 import { buildSigningKey, signClientToken } from './jwt-fixtures.js';
 import type { SigningKey } from './jwt-fixtures.js';
@@ -19,20 +17,16 @@ const ISS = 'https://ehr.test';
 const HOOK_PATH = '/cds-services/liver-trends';
 const OPAQUE_FHIR_TOKEN = 'opaque-fhir-access-token-31d8e0';
 
-function buildOpsApp(env: Record<string, string>): { app: Express; log: CapturedLog } {
+async function buildOpsApp(
+  env: Record<string, string>,
+): Promise<{ app: Express; log: CapturedLog }> {
   const log = captureLog();
   const config = loadConfig({ EMBEDDED_FHIR: 'false', PUBLIC_BASE_URL: BASE, ...env });
-  const ops = createOperations(config, {
-    serviceIds: services.map((s) => s.definition.id),
-    destination: log,
-    processMetrics: false,
-  });
-  const app = createApp({
-    config,
+  const { app } = await assembleService(config, {
     services,
-    feedbackStore: new InMemoryFeedbackStore(),
     now: () => FIXED_NOW,
-    ...ops.deps,
+    logDestination: log,
+    processMetrics: false,
   });
   return { app, log };
 }
@@ -56,7 +50,7 @@ describe('operations wired into the app', () => {
         },
       ]),
     );
-    ({ app, log } = buildOpsApp({ CDS_CLIENTS_FILE: clientsFile, LOG_LEVEL: 'debug' }));
+    ({ app, log } = await buildOpsApp({ CDS_CLIENTS_FILE: clientsFile, LOG_LEVEL: 'debug' }));
   });
 
   it('When CDS_CLIENTS_FILE is set, discovery stays public, hooks need a JWT and /healthz says "jwt"', async () => {
@@ -128,7 +122,7 @@ describe('operations wired into the app', () => {
   });
 
   it('When CDS_CLIENTS_FILE is not set, the service runs open, warns loudly and /healthz says "open"', async () => {
-    const open = buildOpsApp({});
+    const open = await buildOpsApp({});
     await request(open.app)
       .post(HOOK_PATH)
       .send(buildPatientViewBody({ prefetch: buildFullPrefetch() }))

@@ -39,7 +39,7 @@ function rawExchange(port: number, text: string): Promise<string> {
 
 describe('Slow and oversized clients', () => {
   test('When a client sends its headers too slowly, the server answers 408 and closes, within HEADERS_TIMEOUT_MS', async () => {
-    const server = createHttpServer(buildTestApp().app, {
+    const server = createHttpServer((await buildTestApp()).app, {
       headersTimeoutMs: 200,
       requestTimeoutMs: 1000,
     });
@@ -53,7 +53,7 @@ describe('Slow and oversized clients', () => {
   });
 
   test('When a client sends its body too slowly, the server answers 408 within REQUEST_TIMEOUT_MS', async () => {
-    const server = createHttpServer(buildTestApp().app, {
+    const server = createHttpServer((await buildTestApp()).app, {
       headersTimeoutMs: 200,
       requestTimeoutMs: 400,
     });
@@ -70,7 +70,7 @@ describe('Slow and oversized clients', () => {
   });
 
   test('When Content-Length declares more than MAX_BODY, answers 413 before any of the body is sent', async () => {
-    const { app } = buildTestApp({ env: { MAX_BODY: '4kb' } });
+    const { app } = await buildTestApp({ env: { MAX_BODY: '4kb' } });
     const server = createHttpServer(app, { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 });
     const port = await listen(server);
     try {
@@ -113,7 +113,7 @@ describe('Lone UTF-16 surrogates in the body', () => {
     ],
     ['an object key', HOOK_URL, body('1288992').replace('"hook":', '"\\ud800":1,"hook":')],
   ])('When %s holds one, answers 400, not 500', async (_label, url, text) => {
-    const { app } = buildTestApp({ env: { MAX_BODY: '64kb' } });
+    const { app } = await buildTestApp({ env: { MAX_BODY: '64kb' } });
     const res = await request(app)
       .post(url)
       .set('Content-Type', 'application/json')
@@ -123,7 +123,7 @@ describe('Lone UTF-16 surrogates in the body', () => {
   });
 
   test('When a surrogate pair is escaped correctly, the request is accepted', async () => {
-    const { app } = buildTestApp({ env: { MAX_BODY: '64kb' } });
+    const { app } = await buildTestApp({ env: { MAX_BODY: '64kb' } });
     const full = {
       patient: buildPatient({ name: [{ text: 'NAME' }] }),
       labs: buildSearchset([]),

@@ -24,7 +24,7 @@ afterAll(() => {
 
 describe('POST /cds-services/{id}/feedback', () => {
   test('An accepted suggestion is stored with the service id and arrival time, and answered 200', async () => {
-    const { app, feedbackStore } = buildTestApp();
+    const { app, feedbackStore } = await buildTestApp();
 
     const res = await request(app)
       .post(FEEDBACK_URL)
@@ -47,7 +47,7 @@ describe('POST /cds-services/{id}/feedback', () => {
   });
 
   test('An override with a reason and comment keeps both', async () => {
-    const { app, feedbackStore } = buildTestApp();
+    const { app, feedbackStore } = await buildTestApp();
 
     await request(app)
       .post(FEEDBACK_URL)
@@ -62,7 +62,7 @@ describe('POST /cds-services/{id}/feedback', () => {
   });
 
   test('A feedback item with an unknown outcome is refused with 400 naming the field', async () => {
-    const { app, feedbackStore } = buildTestApp();
+    const { app, feedbackStore } = await buildTestApp();
 
     const res = await request(app)
       .post(FEEDBACK_URL)
@@ -83,7 +83,7 @@ describe('POST /cds-services/{id}/feedback', () => {
   });
 
   test('A body without a feedback array is refused with 400', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app).post(FEEDBACK_URL).send({ card: 'x' }).expect(400);
 
@@ -91,7 +91,7 @@ describe('POST /cds-services/{id}/feedback', () => {
   });
 
   test('Feedback for an unknown service answers 404', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     await request(app)
       .post('/cds-services/unknown/feedback')

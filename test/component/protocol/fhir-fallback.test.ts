@@ -85,7 +85,7 @@ describe('Fetching prefetch keys the client did not send', () => {
           hasNext: false,
         }),
       );
-    const { app, service } = buildTestApp();
+    const { app, service } = await buildTestApp();
 
     const res = await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(200);
 
@@ -127,7 +127,7 @@ describe('Fetching prefetch keys the client did not send', () => {
           buildHapiPage({ searchId: 's1', offset: 0, resources: [], hasNext: false }),
         ),
       );
-    const { app, fhirCalls } = buildTestApp({ env: { FHIR_TIMEOUT_MS: '1000' } });
+    const { app, fhirCalls } = await buildTestApp({ env: { FHIR_TIMEOUT_MS: '1000' } });
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -176,7 +176,7 @@ describe('Fetching prefetch keys the client did not send', () => {
           include: [buildPatient({ id: '77' })],
         }),
       );
-    const { app, service, fhirCalls } = buildTestApp();
+    const { app, service, fhirCalls } = await buildTestApp();
 
     const res = await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(200);
 
@@ -242,7 +242,7 @@ describe('Fetching prefetch keys the client did not send', () => {
           hasNext: false,
         }),
       );
-    const { app, service, fhirCalls } = buildTestApp();
+    const { app, service, fhirCalls } = await buildTestApp();
 
     await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(200);
 
@@ -278,7 +278,7 @@ describe('Fetching prefetch keys the client did not send', () => {
         }),
       );
     const third = nock(HAPI_ORIGIN).get(HAPI_PATH).query(hapiPageQuery('big', 40)).reply(200, {});
-    const { app, service } = buildTestApp({ env: { FHIR_MAX_PAGES: '2' } });
+    const { app, service } = await buildTestApp({ env: { FHIR_MAX_PAGES: '2' } });
 
     await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(200);
 
@@ -303,7 +303,7 @@ describe('Fetching prefetch keys the client did not send', () => {
           hasNext: false,
         }),
       );
-    const { app, fhirCalls } = buildTestApp();
+    const { app, fhirCalls } = await buildTestApp();
 
     const res = await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(200);
 
@@ -323,7 +323,7 @@ describe('Fetching prefetch keys the client did not send', () => {
       .get(`${HAPI_PATH}/Observation`)
       .query(true)
       .reply(200, buildHapiPage({ searchId: 's', offset: 0, resources: [], hasNext: false }));
-    const { app, fhirCalls } = buildTestApp();
+    const { app, fhirCalls } = await buildTestApp();
 
     await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(200);
 
@@ -343,7 +343,7 @@ describe('Fetching prefetch keys the client did not send', () => {
           },
         ],
       });
-    const { app, service } = buildTestApp();
+    const { app, service } = await buildTestApp();
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -363,7 +363,7 @@ describe('Fetching prefetch keys the client did not send', () => {
 describe('A null prefetch key', () => {
   test('Means "no data" and makes no FHIR request at all', async () => {
     const trap = nock(HAPI_ORIGIN).get(/.*/).query(true).reply(200, buildPatient());
-    const { app, service, fhirCalls } = buildTestApp();
+    const { app, service, fhirCalls } = await buildTestApp();
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -380,7 +380,7 @@ describe('A null prefetch key', () => {
 
 describe('When FHIR data cannot be obtained, answers 412', () => {
   test('A missing key with no fhirServer names the key', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
     const body = buildCdsRequest({ prefetch: { patient: buildPatient() } });
     delete body.fhirServer;
     delete body.fhirAuthorization;
@@ -409,7 +409,7 @@ describe('When FHIR data cannot be obtained, answers 412', () => {
       .get(`${HAPI_PATH}/Observation`)
       .query(true)
       .reply(status, { resourceType: 'OperationOutcome', issue: [] });
-    const { app, fhirCalls, logLines } = buildTestApp();
+    const { app, fhirCalls, logLines } = await buildTestApp();
 
     const res = await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(412);
 
@@ -428,7 +428,7 @@ describe('When FHIR data cannot be obtained, answers 412', () => {
       .get(`${HAPI_PATH}/Observation`)
       .query(true)
       .reply(holdReply(buildHapiPage({ searchId: 's', offset: 0, resources: [], hasNext: false })));
-    const { app, fhirCalls } = buildTestApp({ env: { FHIR_TIMEOUT_MS: String(timeoutMs) } });
+    const { app, fhirCalls } = await buildTestApp({ env: { FHIR_TIMEOUT_MS: String(timeoutMs) } });
 
     const started = performance.now();
     const res = await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(412);
@@ -445,7 +445,9 @@ describe('When FHIR data cannot be obtained, answers 412', () => {
       .get(`${HAPI_PATH}/Observation`)
       .query(true)
       .reply(holdReply(buildHapiPage({ searchId: 's', offset: 0, resources: [], hasNext: false })));
-    const { app } = buildTestApp({ env: { FHIR_TIMEOUT_MS: '4000', HOOK_DEADLINE_MS: '250' } });
+    const { app } = await buildTestApp({
+      env: { FHIR_TIMEOUT_MS: '4000', HOOK_DEADLINE_MS: '250' },
+    });
 
     const started = performance.now();
     const res = await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(412);
@@ -461,7 +463,7 @@ describe('When FHIR data cannot be obtained, answers 412', () => {
       .reply(200, '{"resourceType": "Bundle", "entry": [', {
         'Content-Type': 'application/fhir+json',
       });
-    const { app, fhirCalls } = buildTestApp();
+    const { app, fhirCalls } = await buildTestApp();
 
     const res = await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(412);
 
@@ -471,7 +473,7 @@ describe('When FHIR data cannot be obtained, answers 412', () => {
 
   test('A search answered with something other than a searchset Bundle gives 412', async () => {
     nock(HAPI_ORIGIN).get(`${HAPI_PATH}/Observation`).query(true).reply(200, buildPatient());
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(412);
 
@@ -491,7 +493,7 @@ describe('When FHIR data cannot be obtained, answers 412', () => {
       .get('/steal')
       .query(true)
       .reply(200, {});
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app).post(HOOK_URL).send(requestMissingLabs()).expect(412);
 
@@ -502,7 +504,7 @@ describe('When FHIR data cannot be obtained, answers 412', () => {
   test('When several keys fail, every one of them is named', async () => {
     nock(HAPI_ORIGIN).get(`${HAPI_PATH}/Patient/1288992`).reply(403, {});
     nock(HAPI_ORIGIN).get(`${HAPI_PATH}/Observation`).query(true).reply(401, {});
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app)
       .post(HOOK_URL)

@@ -51,7 +51,7 @@ afterAll(() => {
 describe('fhirServer is not an open relay', () => {
   test('When open mode has no allowlist configured and fhirServer is a remote origin, answers 400 without any request', async () => {
     const remote = nock('https://evil.example.org').get(/.*/).reply(200, {});
-    const { app, fhirCalls } = buildTestApp({ env: { FHIR_SERVER_ALLOWLIST: '' } });
+    const { app, fhirCalls } = await buildTestApp({ env: { FHIR_SERVER_ALLOWLIST: '' } });
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -68,7 +68,7 @@ describe('fhirServer is not an open relay', () => {
   });
 
   test('When open mode has no allowlist configured, a loopback fhirServer is used (here: nothing listens, so 412)', async () => {
-    const { app, fhirCalls } = buildTestApp({ env: { FHIR_SERVER_ALLOWLIST: '' } });
+    const { app, fhirCalls } = await buildTestApp({ env: { FHIR_SERVER_ALLOWLIST: '' } });
 
     await request(app).post(HOOK_URL).send(needsFetchFrom('http://127.0.0.1:9/fhir')).expect(412);
 
@@ -76,7 +76,7 @@ describe('fhirServer is not an open relay', () => {
   });
 
   test('When FHIR_SERVER_ALLOWLIST is set, it replaces the loopback default', async () => {
-    const { app, fhirCalls } = buildTestApp({
+    const { app, fhirCalls } = await buildTestApp({
       env: { FHIR_SERVER_ALLOWLIST: 'https://ehr.example.org' },
     });
 
@@ -87,7 +87,9 @@ describe('fhirServer is not an open relay', () => {
 
   test('When fhirServer uses plain http on a non-loopback host, answers 400 unless ALLOW_INSECURE_FHIR=true', async () => {
     const plain = 'http://ehr.example.org/fhir';
-    const refusing = buildTestApp({ env: { FHIR_SERVER_ALLOWLIST: 'https://ehr.example.org' } });
+    const refusing = await buildTestApp({
+      env: { FHIR_SERVER_ALLOWLIST: 'https://ehr.example.org' },
+    });
     const res = await request(refusing.app).post(HOOK_URL).send(needsFetchFrom(plain)).expect(400);
     expect(res.body.issue[0].diagnostics).toMatch(/must use https/);
     expect(refusing.fhirCalls).toHaveLength(0);
@@ -96,7 +98,7 @@ describe('fhirServer is not an open relay', () => {
       .get('/fhir/Observation')
       .query(true)
       .reply(200, { resourceType: 'Bundle', type: 'searchset', entry: [] });
-    const allowing = buildTestApp({
+    const allowing = await buildTestApp({
       env: { FHIR_SERVER_ALLOWLIST: 'http://ehr.example.org', ALLOW_INSECURE_FHIR: 'true' },
     });
     await request(allowing.app).post(HOOK_URL).send(needsFetchFrom(plain)).expect(200);
@@ -108,7 +110,7 @@ describe('fhirServer is not an open relay', () => {
       .get('/r4/Observation')
       .query(true)
       .reply(200, { resourceType: 'Bundle', type: 'searchset', entry: [] });
-    const { app } = buildTestApp({
+    const { app } = await buildTestApp({
       env: { FHIR_SERVER_ALLOWLIST: '' },
       authenticate: authenticatedAs(['https://own-ehr.example.org']),
     });
@@ -144,7 +146,7 @@ describe('fhirServer is not an open relay', () => {
       .replyWithError(
         Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:443'), { code: 'ECONNREFUSED' }),
       );
-    const { app, logLines } = buildTestApp();
+    const { app, logLines } = await buildTestApp();
 
     const res = await request(app).post(HOOK_URL).send(needsFetchFrom(HAPI_BASE)).expect(412);
 
@@ -159,7 +161,7 @@ describe('fhirServer is not an open relay', () => {
       .get(`${HAPI_PATH}/Observation`)
       .query(true)
       .reply(200, '{"resourceType": Bund');
-    const { app, logLines } = buildTestApp();
+    const { app, logLines } = await buildTestApp();
 
     const res = await request(app).post(HOOK_URL).send(needsFetchFrom(HAPI_BASE)).expect(412);
 
@@ -194,7 +196,7 @@ describe('FHIR responses are capped (FHIR_MAX_RESPONSE_BYTES)', () => {
           hasNext: false,
         }),
       );
-    const { app, service, fhirCalls } = buildTestApp({
+    const { app, service, fhirCalls } = await buildTestApp({
       env: { FHIR_MAX_RESPONSE_BYTES: '20000' },
     });
 
@@ -219,7 +221,7 @@ describe('FHIR responses are capped (FHIR_MAX_RESPONSE_BYTES)', () => {
           hasNext: false,
         }),
       );
-    const { app, service } = buildTestApp({ env: { FHIR_MAX_RESPONSE_BYTES: '20000' } });
+    const { app, service } = await buildTestApp({ env: { FHIR_MAX_RESPONSE_BYTES: '20000' } });
 
     const res = await request(app).post(HOOK_URL).send(needsFetchFrom(HAPI_BASE)).expect(412);
 
@@ -248,7 +250,7 @@ describe('FHIR responses are capped (FHIR_MAX_RESPONSE_BYTES)', () => {
     });
     await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
     const { port } = endless.address() as AddressInfo;
-    const { app, fhirCalls } = buildTestApp({
+    const { app, fhirCalls } = await buildTestApp({
       env: {
         FHIR_SERVER_ALLOWLIST: '',
         FHIR_MAX_RESPONSE_BYTES: '20000',

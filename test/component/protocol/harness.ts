@@ -1,7 +1,6 @@
-import type { RequestHandler } from 'express';
+import type { Express, RequestHandler } from 'express';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { createApp, type AppDeps } from '../../../src/app.js';
+import { assembleService } from '../../../src/assemble-service.js';
 import { loadConfig } from '../../../src/config.js';
 import type { FhirCallEvent } from '../../../src/fhir/gateway.js';
 import { InMemoryFeedbackStore } from '../../../src/stores/feedback-store.js';
@@ -13,12 +12,12 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   service?: RecordingService;
   authenticate?: RequestHandler;
-  /** Run before everything else, as the operations middleware would. */
+  /** Run before the routes, after the operations middleware. */
   middleware?: RequestHandler[];
 }
 
 export interface TestApp {
-  app: ReturnType<typeof createApp>;
+  app: Express;
   service: RecordingService;
   feedbackStore: InMemoryFeedbackStore;
   fhirCalls: FhirCallEvent[];
@@ -26,8 +25,8 @@ export interface TestApp {
   logLines: string[];
 }
 
-/** The real app with a protocol-test service, a fixed clock, no retry wait and a captured log. */
-export function buildTestApp(options: TestAppOptions = {}): TestApp {
+/** The assembled service with a protocol-test service, a fixed clock, no retry wait and a captured log. */
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const service = options.service ?? buildTestService();
   const feedbackStore = new InMemoryFeedbackStore();
   const fhirCalls: FhirCallEvent[] = [];
@@ -38,24 +37,26 @@ export function buildTestApp(options: TestAppOptions = {}): TestApp {
       callback();
     },
   });
-  const deps: AppDeps = {
-    config: loadConfig({
-      FHIR_TIMEOUT_MS: '300',
-      HOOK_DEADLINE_MS: '3000',
-      MAX_BODY: '4kb',
-      LOG_LEVEL: 'silent',
-      // The test FHIR servers (fixtures and HAPI-like); anything else is refused as in production.
-      FHIR_SERVER_ALLOWLIST: 'https://ehr.example.org,https://hapi.example.org',
-      ...options.env,
-    }),
+  const config = loadConfig({
+    FHIR_TIMEOUT_MS: '300',
+    HOOK_DEADLINE_MS: '3000',
+    MAX_BODY: '4kb',
+    LOG_LEVEL: 'info',
+    EMBEDDED_FHIR: 'false',
+    // The test FHIR servers (fixtures and HAPI-like); anything else is refused as in production.
+    FHIR_SERVER_ALLOWLIST: 'https://ehr.example.org,https://hapi.example.org',
+    ...options.env,
+  });
+  const { app } = await assembleService(config, {
     services: [service],
-    feedbackStore,
+    stores: { feedback: feedbackStore },
     now: () => FIXED_NOW,
-    logger: pino({ level: 'info' }, sink),
+    logDestination: sink,
+    processMetrics: false,
     onFhirCall: (event) => fhirCalls.push(event),
     fhirRetryDelayMs: () => 0,
     ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
     ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
-  };
-  return { app: createApp(deps), service, feedbackStore, fhirCalls, logLines };
+  });
+  return { app, service, feedbackStore, fhirCalls, logLines };
 }

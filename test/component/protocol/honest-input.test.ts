@@ -39,7 +39,7 @@ describe('A prefetch key holding an OperationOutcome', () => {
       .get('/Observation')
       .query(true)
       .reply(200, buildSearchset([]));
-    const { app, service } = buildTestApp();
+    const { app, service } = await buildTestApp();
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -52,7 +52,7 @@ describe('A prefetch key holding an OperationOutcome', () => {
   });
 
   test('Gives 412 naming the key when there is no fhirServer', async () => {
-    const { app, service } = buildTestApp();
+    const { app, service } = await buildTestApp();
     const body = buildCdsRequest({ prefetch: { patient: buildPatient(), labs: failedPrefetch } });
     delete body.fhirServer;
     delete body.fhirAuthorization;
@@ -80,7 +80,7 @@ describe('context.patientId must be a FHIR id', () => {
     ['an empty string', ''],
   ])('When it is %s, answers 400 before any FHIR request', async (_name, patientId) => {
     const trap = nock(TEST_FHIR_SERVER).get(/.*/).query(true).reply(200, buildPatient());
-    const { app, fhirCalls } = buildTestApp();
+    const { app, fhirCalls } = await buildTestApp();
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -93,7 +93,7 @@ describe('context.patientId must be a FHIR id', () => {
   });
 
   test('A FHIR token limited to another patient is refused with 400', async () => {
-    const { app, fhirCalls } = buildTestApp();
+    const { app, fhirCalls } = await buildTestApp();
     const body = buildCdsRequest();
 
     const res = await request(app)
@@ -110,7 +110,7 @@ describe('context.patientId must be a FHIR id', () => {
 
   test('Is checked for any hook, not only patient-view', async () => {
     const service = buildTestService({ hook: 'order-select' });
-    const { app } = buildTestApp({ service });
+    const { app } = await buildTestApp({ service });
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -132,7 +132,7 @@ describe('Values filled into prefetch templates', () => {
       prefetch: { encounter: 'Encounter/{{context.encounterId}}' },
     });
     const trap = nock(TEST_FHIR_SERVER).get(/.*/).query(true).reply(200, {});
-    const { app, fhirCalls } = buildTestApp({ service });
+    const { app, fhirCalls } = await buildTestApp({ service });
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -167,7 +167,7 @@ describe('Free strings are bounded', () => {
   }
 
   test('A userComment over 4096 UTF-8 bytes is refused, one at the limit is kept', async () => {
-    const { app, feedbackStore } = buildTestApp({ env: { MAX_BODY: '64kb' } });
+    const { app, feedbackStore } = await buildTestApp({ env: { MAX_BODY: '64kb' } });
 
     const tooLong = await request(app)
       .post(FEEDBACK_URL)
@@ -183,7 +183,7 @@ describe('Free strings are bounded', () => {
   });
 
   test('An outcomeTimestamp over 64 characters is refused', async () => {
-    const { app } = buildTestApp({ env: { MAX_BODY: '64kb' } });
+    const { app } = await buildTestApp({ env: { MAX_BODY: '64kb' } });
 
     const res = await request(app)
       .post(FEEDBACK_URL)
@@ -195,7 +195,7 @@ describe('Free strings are bounded', () => {
   });
 
   test('An access token over 16 kB is refused', async () => {
-    const { app } = buildTestApp({ env: { MAX_BODY: '64kb' } });
+    const { app } = await buildTestApp({ env: { MAX_BODY: '64kb' } });
     const body = buildCdsRequest();
 
     const res = await request(app)

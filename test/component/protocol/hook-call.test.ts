@@ -27,7 +27,7 @@ afterAll(() => {
 
 describe('GET /cds-services', () => {
   test('Lists each registered service with its id, hook and prefetch templates', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app).get('/cds-services').expect(200);
 
@@ -52,7 +52,7 @@ describe('GET /cds-services', () => {
     const deny: RequestHandler = () => {
       throw new CdsError('UNAUTHORIZED', 'A signed JWT is required');
     };
-    const { app } = buildTestApp({ authenticate: deny });
+    const { app } = await buildTestApp({ authenticate: deny });
 
     await request(app).get('/cds-services').expect(200);
     const hook = await request(app).post(HOOK_URL).send(buildCdsRequest()).expect(401);
@@ -65,7 +65,7 @@ describe('GET /cds-services', () => {
 
 describe('POST /cds-services/{id}', () => {
   test('When every prefetch key is sent, answers 200 with cards built from exactly that data', async () => {
-    const { app, service } = buildTestApp();
+    const { app, service } = await buildTestApp();
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -81,7 +81,7 @@ describe('POST /cds-services/{id}', () => {
   });
 
   test('Empty optional card fields are left out of the response, as the spec requires', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -105,7 +105,7 @@ describe('POST /cds-services/{id}', () => {
       });
       next();
     };
-    const { app } = buildTestApp({ middleware: [watchFinish] });
+    const { app } = await buildTestApp({ middleware: [watchFinish] });
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -119,7 +119,7 @@ describe('POST /cds-services/{id}', () => {
 
   test('When the service has no advice, answers 200 with an empty card list', async () => {
     const service = buildTestService({ buildCards: () => [] });
-    const { app } = buildTestApp({ service });
+    const { app } = await buildTestApp({ service });
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -161,7 +161,7 @@ describe('POST /cds-services/{id}', () => {
   ])(
     'When %s, answers 400 naming the field and the problem',
     async (_name, override, field, message) => {
-      const { app } = buildTestApp();
+      const { app } = await buildTestApp();
 
       const res = await request(app)
         .post(HOOK_URL)
@@ -177,7 +177,7 @@ describe('POST /cds-services/{id}', () => {
   );
 
   test('When the hook does not match the service, answers 400 naming both hooks', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -190,7 +190,7 @@ describe('POST /cds-services/{id}', () => {
   });
 
   test('When the body is not valid JSON, answers 400 with an OperationOutcome, not an HTML page', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -207,7 +207,7 @@ describe('POST /cds-services/{id}', () => {
   });
 
   test('When the body is larger than MAX_BODY, answers 413', async () => {
-    const { app } = buildTestApp({ env: { MAX_BODY: '1kb' } });
+    const { app } = await buildTestApp({ env: { MAX_BODY: '1kb' } });
     const big = buildCdsRequest({
       prefetch: { ...FULL_PREFETCH, patient: buildPatient({ id: 'x'.repeat(2000) }) },
     });
@@ -219,7 +219,7 @@ describe('POST /cds-services/{id}', () => {
   });
 
   test('When the body is not JSON at all, answers 415', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -231,7 +231,7 @@ describe('POST /cds-services/{id}', () => {
   });
 
   test('When the service id is unknown, answers 404 with an OperationOutcome', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app)
       .post('/cds-services/no-such-service')
@@ -247,7 +247,7 @@ describe('POST /cds-services/{id}', () => {
   test('When the service builds a card that breaks the schema, answers a generic 500 and logs why', async () => {
     const broken = { uuid: 'NOT-LOWERCASE', summary: '', indicator: 'hard-stop' };
     const service = buildTestService({ buildCards: () => [broken as unknown as Card] });
-    const { app, logLines } = buildTestApp({ service });
+    const { app, logLines } = await buildTestApp({ service });
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -255,7 +255,11 @@ describe('POST /cds-services/{id}', () => {
       .expect(500);
 
     expect(res.body.issue).toEqual([
-      { severity: 'error', code: 'exception', diagnostics: 'Internal error' },
+      {
+        severity: 'error',
+        code: 'exception',
+        diagnostics: expect.stringMatching(/^Internal error \(request id [0-9a-f-]{36}\)$/),
+      },
     ]);
     const logged = logLines.join('');
     expect(logged).toContain('service built an invalid CDS response');
@@ -269,7 +273,7 @@ describe('POST /cds-services/{id}', () => {
         throw new Error('secret internals at line 42');
       },
     });
-    const { app } = buildTestApp({ service });
+    const { app } = await buildTestApp({ service });
 
     const res = await request(app)
       .post(HOOK_URL)
@@ -277,13 +281,13 @@ describe('POST /cds-services/{id}', () => {
       .expect(500);
 
     expect(res.text).not.toContain('secret internals');
-    expect(res.body.issue[0].diagnostics).toBe('Internal error');
+    expect(res.body.issue[0].diagnostics).toMatch(/^Internal error \(request id [0-9a-f-]{36}\)$/);
   });
 });
 
 describe('CORS for browser-based CDS clients', () => {
   test('A preflight for a hook call is answered 204 allowing Authorization and Content-Type', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app)
       .options(HOOK_URL)
@@ -299,7 +303,7 @@ describe('CORS for browser-based CDS clients', () => {
   });
 
   test('Answers, errors included, carry Access-Control-Allow-Origin', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const ok = await request(app).get('/cds-services').set('Origin', 'https://a.example');
     const failed = await request(app).post('/cds-services/nope').set('Origin', 'https://a.example');
@@ -312,15 +316,20 @@ describe('CORS for browser-based CDS clients', () => {
 
 describe('Other routes', () => {
   test('GET /healthz answers 200 with the number of services', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app).get('/healthz').expect(200);
 
-    expect(res.body).toEqual({ status: 'ok', services: 1 });
+    expect(res.body).toEqual({
+      status: 'ok',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      services: 1,
+      auth: 'open',
+    });
   });
 
   test('An unknown route answers a JSON 404', async () => {
-    const { app } = buildTestApp();
+    const { app } = await buildTestApp();
 
     const res = await request(app).get('/nothing/here').expect(404);
 
