@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CdsService, HookInvocation, PrefetchData } from '../src/cds/service.js';
-import { buildCards, describeWindow } from '../src/cards/build-cards.js';
+import { buildCardsFor, describeWindow } from '../src/cards/build-cards.js';
 import { loadCardContent, type CardContent } from '../src/cards/load-content.js';
 import { assess } from '../src/engine/assess.js';
 import type { Assessment } from '../src/engine/types.js';
@@ -112,7 +112,7 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
         return { cards: [], noCardReason: explainNoCard(assessment) };
       }
       const trendLinkUrl = await publishTrendLink(invocation, assessment);
-      const cards = buildCards({
+      const built = buildCardsFor({
         recommendations,
         assessment,
         context,
@@ -121,16 +121,13 @@ export function createLiverTrendsService(content: CardContent = loadCardContent(
         now,
         ...(trendLinkUrl === undefined ? {} : { trendLinkUrl }),
       });
-      // buildCards keeps the order of the recommendations, one card each.
-      const issued = cards.map((card, i) => {
-        const recommendation = recommendations[i] ?? recommendations[0];
-        return {
-          uuid: card.uuid,
-          kind: recommendation?.kind ?? 'unknown',
-          tier: recommendation?.tier ?? 'unknown',
-          fingerprint: fingerprintOf(recommendation),
-        };
-      });
+      const cards = built.map(({ card }) => card);
+      const issued = built.map(({ card, recommendation }) => ({
+        uuid: card.uuid,
+        kind: recommendation.kind,
+        tier: recommendation.tier,
+        fingerprint: fingerprintOf(recommendation),
+      }));
       return { cards, issued: { patientId, cards: issued } };
     },
   };

@@ -57,23 +57,32 @@ const INDICATOR_ORDER: Readonly<Record<Card['indicator'], number>> = {
  * info (a stable sort, so cards of one indicator keep the rules' order). Pure apart from the uuids.
  */
 export function buildCards(input: BuildCardsInput): Card[] {
-  const cards = input.recommendations.map((recommendation) => {
+  return buildCardsFor(input).map(({ card }) => card);
+}
+
+/** The same cards, each with the recommendation it was built from (for the card issuance log). */
+export function buildCardsFor(
+  input: BuildCardsInput,
+): { card: Card; recommendation: Recommendation }[] {
+  const built = input.recommendations.map((recommendation) => {
     switch (recommendation.kind) {
       case 'cholestatic-shift':
-        return buildShiftCard(recommendation, input);
+        return { card: buildShiftCard(recommendation, input), recommendation };
       case 'non-hepatic-alp':
-        return buildNonHepaticCard(recommendation, input);
+        return { card: buildNonHepaticCard(recommendation, input), recommendation };
       case 'medication-review':
-        return buildMedicationCard(recommendation, input);
+        return { card: buildMedicationCard(recommendation, input), recommendation };
       case 'two-results':
-        return buildTwoResultsCard(recommendation, input);
+        return { card: buildTwoResultsCard(recommendation, input), recommendation };
       case 'placental-alp':
-        return buildPlacentalCard(recommendation, input);
+        return { card: buildPlacentalCard(recommendation, input), recommendation };
       case 'overlap-alp':
-        return buildOverlapCard(recommendation, input);
+        return { card: buildOverlapCard(recommendation, input), recommendation };
     }
   });
-  return cards.sort((a, b) => INDICATOR_ORDER[a.indicator] - INDICATOR_ORDER[b.indicator]);
+  return built.sort(
+    (a, b) => INDICATOR_ORDER[a.card.indicator] - INDICATOR_ORDER[b.card.indicator],
+  );
 }
 
 function buildShiftCard(recommendation: CholestaticShiftRecommendation, input: BuildCardsInput) {
