@@ -22,6 +22,8 @@ export function spawnService(options: {
   cwd: string;
   /** Where the service's stderr goes: shown to the person running the tool, or drained. */
   stderr?: 'inherit' | 'drain';
+  /** Added to (or replacing) the defaults below, e.g. store URLs. */
+  env?: Record<string, string>;
 }): SpawnedService {
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
@@ -31,6 +33,7 @@ export function spawnService(options: {
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -20,6 +20,24 @@ describe('loadConfig', () => {
     expect(config.CDS_CLIENTS_FILE).toBeUndefined();
   });
 
+  test('When store URLs and admin secrets are set, they are checked without echoing a secret', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://cds:pw@db:5432/cds',
+      REDIS_URL: 'rediss://cache:6380',
+      ADMIN_TOKEN: 'a'.repeat(24),
+    });
+    expect(config).toMatchObject({
+      DATABASE_URL: 'postgresql://cds:pw@db:5432/cds',
+      REDIS_URL: 'rediss://cache:6380',
+    });
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://cds:hunter2@db/cds' })).toThrow(
+      /^DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/$/,
+    );
+    expect(() => loadConfig({ REDIS_URL: 'http://cache:hunter2@x' })).toThrow(/^REDIS_URL must/);
+    expect(() => loadConfig({ ADMIN_TOKEN: 'short' })).toThrow(/at least 24 characters/);
+    expect(() => loadConfig({ PATIENT_ID_HASH_KEY: 'short' })).toThrow(/at least 32 characters/);
+  });
+
   test('When HOST and PORT are set, the default PUBLIC_BASE_URL uses them', () => {
     expect(loadConfig({ HOST: '127.0.0.1', PORT: '3999' }).PUBLIC_BASE_URL).toBe(
       'http://127.0.0.1:3999',
