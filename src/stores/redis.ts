@@ -7,9 +7,7 @@ import { isTrendLinkId, mintTrendLinkId, type TrendLinkStore } from './trend-lin
 
 /** Shared by every replica: links from all of them count against one budget. */
 export const REDIS_TREND_LINK_MAX_BYTES = 64 * 1024 * 1024;
-// One hash tag for every trend-link key, so the script's keys share a slot on a Redis Cluster too.
-const TREND_PREFIX = 'htc:{trend}:';
-const JTI_PREFIX = 'htc:jti:';
+const DEFAULT_KEY_PREFIX = 'htc:';
 
 /*
  * Stores a link and keeps the total under the byte cap in one atomic step: drop index entries whose
@@ -39,7 +37,9 @@ while current + size > max do
   current = current - forget(oldest, true)
 end
 if not redis.call('SET', prefix .. 'link:' .. id, payload, 'PX', ttl, 'NX') then return 0 end
-redis.call('ZADD', index, now + ttl, id)
+-- Links made in the same millisecond keep their order: a sequence number in the fraction.
+local seq = redis.call('INCR', prefix .. 'seq') % 1000
+redis.call('ZADD', index, now + ttl + seq / 1000, id)
 redis.call('HSET', sizes, id, size)
 redis.call('INCRBY', total, size)
 return 1
@@ -66,8 +66,12 @@ export function describeRedis(url: string): string {
  */
 export async function openRedis(
   url: string,
-  options: { logger: Logger; trendLinkMaxBytes?: number; now?: () => number },
+  options: { logger: Logger; trendLinkMaxBytes?: number; now?: () => number; keyPrefix?: string },
 ): Promise<RedisStores> {
+  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  // One hash tag for every trend-link key, so the script's keys share a slot on a Redis Cluster too.
+  const TREND_PREFIX = `${keyPrefix}{trend}:`;
+  const JTI_PREFIX = `${keyPrefix}jti:`;
   const where = describeRedis(url);
   const now = options.now ?? Date.now;
   const maxBytes = options.trendLinkMaxBytes ?? REDIS_TREND_LINK_MAX_BYTES;

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { pino } from 'pino';
 import { spawnService, type ServiceProcess } from '../../scripts/spawn-service.js';
+import { openRedis } from '../../src/stores/redis.js';
 import { buildFullPrefetch, buildPatientViewBody } from '../component/ops/hook-fixtures.js';
 import {
   buildSigningKey,
@@ -330,4 +332,23 @@ describe('an unreachable store at start-up', () => {
       await redis.stop();
     }
   }, 60_000);
+
+  it('When trend links outgrow the Redis byte cap, the oldest go first and the total stays under it', async () => {
+    const store = await openRedis(REDIS_URL ?? '', {
+      logger: pino({ level: 'silent' }),
+      trendLinkMaxBytes: 10_000,
+      keyPrefix: `test:${randomBytes(6).toString('hex')}:`,
+    });
+    try {
+      const payload = { series: 'x'.repeat(3000) };
+      const ids = [];
+      for (let n = 0; n < 5; n += 1) {
+        ids.push(await store.trendLinks.put(payload, 60_000));
+      }
+      const kept = await Promise.all(ids.map((id) => store.trendLinks.get(id)));
+      expect(kept.map((value) => value !== undefined)).toEqual([false, false, true, true, true]);
+    } finally {
+      await store.close();
+    }
+  });
 });
