@@ -41,7 +41,12 @@ const EXPECTED: Record<string, ExpectedCard[]> = {
       indicator: 'critical',
       summary: /ALP 1\d\.\d×ULN and rising.*Urgent evaluation/,
       suggestions: [/Abdominal ultrasound/],
-      detail: [/above 10×ULN/, /Bilirubin is raised/, /1\. \*\*Infiltrative disease/],
+      detail: [
+        /above 10×ULN/,
+        /Bilirubin is raised/,
+        // A diagnosis on record is stated, not ranked as something to look for.
+        /Already on record[^\n]*\n- \*\*Liver malignancy or liver metastases on record/,
+      ],
     },
   ],
   // Cards come most urgent first (warning before info).
@@ -64,7 +69,9 @@ const EXPECTED: Record<string, ExpectedCard[]> = {
       indicator: 'info',
       summary: /ALP 3\.\d×ULN and rising.*cholestatic shift/,
       suggestions: [/Abdominal ultrasound/, /Autoimmune serology/],
-      detail: [/1\. \*\*Autoimmune overlap/],
+      detail: [
+        /Already on record[^\n]*\n- \*\*Autoimmune hepatitis on record; with PBC or PSC on record/,
+      ],
     },
   ],
   'htc-demo-cirrhosis': [
@@ -72,7 +79,11 @@ const EXPECTED: Record<string, ExpectedCard[]> = {
       indicator: 'info',
       summary: /ALP 1\.\d×ULN and rising.*cholestatic shift/,
       suggestions: [/Fractionate bilirubin/, /Abdominal ultrasound/],
-      detail: [/AST\/ALT 1\.\d+/, /ratio of 1 or more/, /1\. \*\*Progression to cirrhosis\*\*/],
+      detail: [
+        /AST\/ALT 1\.\d+/,
+        /ratio of 1 or more/,
+        /Already on record[^\n]*\n- \*\*Cirrhosis on record/,
+      ],
     },
   ],
   'htc-demo-bone': [

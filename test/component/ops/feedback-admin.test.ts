@@ -84,16 +84,22 @@ describe('feedback summary and raw feedback for the informatics team', () => {
       .get('/admin/feedback/summary')
       .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
       .expect(200);
-    expect(res.body).toEqual({
-      services: {
-        'liver-trends': {
-          cards: cards.length,
-          accepted: 0,
-          overridden: 2,
-          overrideReasons: { 'already-addressed': 1, none: 1 },
-        },
-      },
+    expect(Object.keys(res.body)).toEqual(['services']);
+    expect(res.body.services['liver-trends']).toEqual({
+      cards: cards.length,
+      accepted: 0,
+      overridden: 2,
+      overrideReasons: { 'already-addressed': 1, none: 1 },
     });
+    // Every registered service is listed, with zeros until it issues a card.
+    for (const service of services.filter((s) => s.definition.id !== 'liver-trends')) {
+      expect(res.body.services[service.definition.id]).toEqual({
+        cards: 0,
+        accepted: 0,
+        overridden: 0,
+        overrideReasons: {},
+      });
+    }
     // The log traces a card back to its patient (hashed), kind, tier and finding.
     const issue = await issuanceLog.find(first?.uuid ?? '');
     expect(issue).toMatchObject({
