@@ -135,6 +135,8 @@ afterEach(() => {
 
 afterAll(() => {
   nock.enableNetConnect();
+  // nock patches the shared node:http module: left active, it changes later suites in this worker.
+  nock.restore();
 });
 
 describe('order-sign and order-select over HTTP', () => {

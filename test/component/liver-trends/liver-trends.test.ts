@@ -114,6 +114,8 @@ afterEach(() => {
 
 afterAll(() => {
   nock.enableNetConnect();
+  // nock patches the shared node:http module: left active, it changes later suites in this worker.
+  nock.restore();
 });
 
 describe('liver-trends over HTTP', () => {

@@ -79,6 +79,8 @@ afterEach(() => {
 
 afterAll(() => {
   nock.enableNetConnect();
+  // nock patches the shared node:http module: left active, it changes later suites in this worker.
+  nock.restore();
 });
 
 describe('Only the patient in context reaches the analysis', () => {

@@ -31,6 +31,8 @@ afterEach(() => {
 
 afterAll(() => {
   nock.enableNetConnect();
+  // nock patches the shared node:http module: left active, it changes later suites in this worker.
+  nock.restore();
 });
 
 describe('A prefetch key holding an OperationOutcome', () => {
