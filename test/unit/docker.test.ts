@@ -16,12 +16,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { configDescriptions, loadConfig } from '../../src/config.js';
 
-/**
- * Deployment settings of the shared stores and the open-mode guard. Until the configuration declares
- * them, it ignores them; from then on they are checked like every other key (delete them here).
- */
-const AWAITING_CONFIG = new Set(['DATABASE_URL', 'REDIS_URL', 'ADMIN_TOKEN', 'ALLOW_OPEN_MODE']);
-const knownKeys = (): string[] => [...Object.keys(configDescriptions), ...AWAITING_CONFIG];
+const knownKeys = (): string[] => Object.keys(configDescriptions);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
