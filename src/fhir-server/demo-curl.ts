@@ -28,7 +28,7 @@ export function buildPatientViewCurl(opts: PatientViewCurlOptions): string {
       token_type: 'Bearer',
       expires_in: 300,
       scope:
-        'patient/Patient.read patient/Observation.read patient/Condition.read patient/MedicationRequest.read patient/DiagnosticReport.read',
+        'patient/Patient.read patient/Observation.read patient/Condition.read patient/MedicationRequest.read patient/MedicationStatement.read patient/Medication.read patient/DiagnosticReport.read',
       subject: 'demo-ehr',
       patient: opts.patientId,
     },
