@@ -203,7 +203,8 @@ export function createCdsRouter(deps: CdsRouterDeps): express.Router {
     }
     const response = checkedResponse(service.definition.id, result, deps.onInvalidResponse);
     if (issued !== undefined && issued.cards.length > 0 && deps.issuanceLog !== undefined) {
-      await recordIssued(deps, service.definition.id, issued, now);
+      // Written behind the answer: a database that hangs must not hold the clinician's cards back.
+      void recordIssued(deps, service.definition.id, issued, now);
     }
     res.json(response);
     // Under load a written response can wait several turns of the event loop for 'finish', and
