@@ -9,188 +9,126 @@ import { isLoopbackHost } from './http/loopback.js';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const SIZE_PATTERN = /^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i;
 
-function integer(name: string, fallback: number, min: number, max: number, describe: string) {
+/** What a variable's parser returns for a value it refuses: the one-line message. */
+class Invalid {
+  constructor(readonly message: string) {}
+}
+
+/** An optional variable: unset or blank gives `fallback`; anything else goes through `parse`. */
+function variable<T, F>(fallback: F, parse: (raw: string) => T | Invalid) {
   return z
     .string()
     .trim()
     .optional()
-    .transform((raw, ctx) => {
+    .transform((raw, ctx): T | F => {
       if (raw === undefined || raw === '') {
         return fallback;
       }
-      const value = Number(raw);
-      if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value)) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an integer; got '${raw}'` });
-        return z.NEVER;
-      }
-      if (value < min || value > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${name} must be between ${min} and ${max}; got ${value}`,
-        });
+      const value = parse(raw);
+      if (value instanceof Invalid) {
+        ctx.addIssue({ code: 'custom', message: value.message });
         return z.NEVER;
       }
       return value;
-    })
-    .describe(describe);
+    });
+}
+
+function integer(name: string, fallback: number, min: number, max: number, describe: string) {
+  return variable(fallback, (raw) => {
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value)) {
+      return new Invalid(`${name} must be an integer; got '${raw}'`);
+    }
+    if (value < min || value > max) {
+      return new Invalid(`${name} must be between ${min} and ${max}; got ${value}`);
+    }
+    return value;
+  }).describe(describe);
+}
+
+function parseFlag(name: string) {
+  return (raw: string): boolean | Invalid => {
+    const value = raw.toLowerCase();
+    if (value === 'true' || value === '1' || value === 'false' || value === '0') {
+      return value === 'true' || value === '1';
+    }
+    return new Invalid(`${name} must be one of true|false|1|0; got '${raw}'`);
+  };
 }
 
 function flag(name: string, describe: string) {
-  return z
-    .string()
-    .trim()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw === '') {
-        return undefined;
-      }
-      const value = raw.toLowerCase();
-      if (value === 'true' || value === '1' || value === 'false' || value === '0') {
-        return value === 'true' || value === '1';
-      }
-      ctx.addIssue({
-        code: 'custom',
-        message: `${name} must be one of true|false|1|0; got '${raw}'`,
-      });
-      return z.NEVER;
-    })
-    .describe(describe);
+  return variable(undefined, parseFlag(name)).describe(describe);
 }
 
 /** Comma-separated http(s) origins, each reduced to `scheme://host[:port]`. */
-const OriginListSchema = z
-  .string()
-  .trim()
-  .optional()
-  .transform((raw, ctx) => {
-    if (raw === undefined || raw === '') {
-      return undefined;
+const OriginListSchema = variable(undefined, (raw) => {
+  const origins: string[] = [];
+  for (const item of raw.split(',').map((part) => part.trim())) {
+    const url = parseUrl(item);
+    const bare = url !== undefined && (url.pathname === '/' || url.pathname === '') && !url.search;
+    if (url === undefined || !/^https?:$/.test(url.protocol) || !bare || url.username !== '') {
+      return new Invalid(
+        `FHIR_SERVER_ALLOWLIST must list origins such as https://ehr.example.org; got '${item}'`,
+      );
     }
-    const origins: string[] = [];
-    for (const item of raw.split(',').map((part) => part.trim())) {
-      let url: URL | undefined;
-      try {
-        url = new URL(item);
-      } catch {
-        url = undefined;
-      }
-      const bare =
-        url !== undefined && (url.pathname === '/' || url.pathname === '') && !url.search;
-      if (url === undefined || !/^https?:$/.test(url.protocol) || !bare || url.username !== '') {
-        ctx.addIssue({
-          code: 'custom',
-          message: `FHIR_SERVER_ALLOWLIST must list origins such as https://ehr.example.org; got '${item}'`,
-        });
-        return z.NEVER;
-      }
-      origins.push(url.origin);
-    }
-    return origins;
-  })
-  .describe('FHIR server origins (comma-separated) the service may fetch missing prefetch from');
+    origins.push(url.origin);
+  }
+  return origins;
+}).describe('FHIR server origins (comma-separated) the service may fetch missing prefetch from');
 
 function connectionUrl(name: string, protocols: readonly string[]) {
-  return z
-    .string()
-    .trim()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw === '') {
-        return undefined;
-      }
-      let url: URL | undefined;
-      try {
-        url = new URL(raw);
-      } catch {
-        url = undefined;
-      }
-      // The message never repeats the value: it may hold a password.
-      if (url === undefined || !protocols.includes(url.protocol)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
-        });
-        return z.NEVER;
-      }
-      return raw;
-    });
+  return variable(undefined, (raw) => {
+    const url = parseUrl(raw);
+    // The message never repeats the value: it may hold a password.
+    if (url === undefined || !protocols.includes(url.protocol)) {
+      return new Invalid(
+        `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+      );
+    }
+    return raw;
+  });
 }
 
 function secret(name: string, minLength: number) {
-  return z
-    .string()
-    .trim()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw === '') {
-        return undefined;
-      }
-      if (raw.length < minLength) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${name} must be at least ${minLength} characters long`,
-        });
-        return z.NEVER;
-      }
-      return raw;
-    });
+  return variable(undefined, (raw) =>
+    raw.length < minLength
+      ? new Invalid(`${name} must be at least ${minLength} characters long`)
+      : raw,
+  );
+}
+
+function parseUrl(raw: string): URL | undefined {
+  try {
+    return new URL(raw);
+  } catch {
+    return undefined;
+  }
 }
 
 const EnvSchema = z
   .object({
     PORT: integer('PORT', 3000, 0, 65535, 'TCP port to listen on (0 picks a free port)'),
-    HOST: z
-      .string()
-      .trim()
-      .optional()
-      .transform((raw) => (raw === undefined || raw === '' ? '0.0.0.0' : raw))
-      .describe('Interface to bind; 0.0.0.0 listens on all interfaces'),
-    PUBLIC_BASE_URL: z
-      .string()
-      .trim()
-      .optional()
-      .transform((raw, ctx) => {
-        if (raw === undefined || raw === '') {
-          return undefined;
-        }
-        let url: URL;
-        try {
-          url = new URL(raw);
-        } catch {
-          ctx.addIssue({
-            code: 'custom',
-            message: `PUBLIC_BASE_URL must be an absolute http(s) URL; got '${raw}'`,
-          });
-          return z.NEVER;
-        }
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-          ctx.addIssue({
-            code: 'custom',
-            message: `PUBLIC_BASE_URL must use http or https; got '${url.protocol}'`,
-          });
-          return z.NEVER;
-        }
-        return raw.replace(/\/+$/, '');
-      })
-      .describe(
-        'Externally visible base URL (no trailing slash); the JWT audience and the base of links in cards',
-      ),
-    LOG_LEVEL: z
-      .string()
-      .trim()
-      .optional()
-      .transform((raw, ctx) => {
-        const value = raw === undefined || raw === '' ? 'info' : raw.toLowerCase();
-        if (!isOneOf(value, LOG_LEVELS)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `LOG_LEVEL must be one of ${LOG_LEVELS.join('|')}; got '${raw ?? ''}'`,
-          });
-          return z.NEVER;
-        }
-        return value;
-      })
-      .describe(`pino log level: ${LOG_LEVELS.join('|')}`),
+    HOST: variable('0.0.0.0', (raw) => raw).describe(
+      'Interface to bind; 0.0.0.0 listens on all interfaces',
+    ),
+    PUBLIC_BASE_URL: variable(undefined, (raw) => {
+      const url = parseUrl(raw);
+      if (url === undefined) {
+        return new Invalid(`PUBLIC_BASE_URL must be an absolute http(s) URL; got '${raw}'`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        return new Invalid(`PUBLIC_BASE_URL must use http or https; got '${url.protocol}'`);
+      }
+      return raw.replace(/\/+$/, '');
+    }).describe(
+      'Externally visible base URL (no trailing slash); the JWT audience and the base of links in cards',
+    ),
+    LOG_LEVEL: variable('info' as const, (raw) => {
+      const value = raw.toLowerCase();
+      return isOneOf(value, LOG_LEVELS)
+        ? value
+        : new Invalid(`LOG_LEVEL must be one of ${LOG_LEVELS.join('|')}; got '${raw}'`);
+    }).describe(`pino log level: ${LOG_LEVELS.join('|')}`),
     FHIR_TIMEOUT_MS: integer(
       'FHIR_TIMEOUT_MS',
       3000,
@@ -212,44 +150,14 @@ const EnvSchema = z
       3650,
       'How many days of laboratory history the analysis looks at',
     ),
-    MAX_BODY: z
-      .string()
-      .trim()
-      .optional()
-      .transform((raw, ctx) => {
-        const value = raw === undefined || raw === '' ? '1mb' : raw;
-        if (!SIZE_PATTERN.test(value)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `MAX_BODY must be a byte count or a size such as 512kb or 1mb; got '${value}'`,
-          });
-          return z.NEVER;
-        }
-        return value;
-      })
-      .describe('Largest accepted request body (bytes, or a size such as 512kb or 1mb)'),
-    EMBEDDED_FHIR: z
-      .string()
-      .trim()
-      .optional()
-      .transform((raw, ctx) => {
-        if (raw === undefined || raw === '') {
-          return true;
-        }
-        const value = raw.toLowerCase();
-        if (value === 'true' || value === '1') {
-          return true;
-        }
-        if (value === 'false' || value === '0') {
-          return false;
-        }
-        ctx.addIssue({
-          code: 'custom',
-          message: `EMBEDDED_FHIR must be one of true|false|1|0; got '${raw}'`,
-        });
-        return z.NEVER;
-      })
-      .describe('Serve the embedded in-memory FHIR server with demo data under /fhir'),
+    MAX_BODY: variable('1mb', (raw) =>
+      SIZE_PATTERN.test(raw)
+        ? raw
+        : new Invalid(`MAX_BODY must be a byte count or a size such as 512kb or 1mb; got '${raw}'`),
+    ).describe('Largest accepted request body (bytes, or a size such as 512kb or 1mb)'),
+    EMBEDDED_FHIR: variable(true, parseFlag('EMBEDDED_FHIR')).describe(
+      'Serve the embedded in-memory FHIR server with demo data under /fhir',
+    ),
     HOOK_DEADLINE_MS: integer(
       'HOOK_DEADLINE_MS',
       5000,
@@ -257,14 +165,9 @@ const EnvSchema = z
       600_000,
       'Overall deadline for all FHIR calls made while answering one hook call, in milliseconds',
     ),
-    CDS_CLIENTS_FILE: z
-      .string()
-      .trim()
-      .optional()
-      .transform((raw) => (raw === undefined || raw === '' ? undefined : raw))
-      .describe(
-        'Path of the file that lists the CDS clients trusted to call hooks (JWT issuers and keys)',
-      ),
+    CDS_CLIENTS_FILE: variable(undefined, (raw) => raw).describe(
+      'Path of the file that lists the CDS clients trusted to call hooks (JWT issuers and keys)',
+    ),
     TREND_LINK_TTL_SECONDS: integer(
       'TREND_LINK_TTL_SECONDS',
       900,
