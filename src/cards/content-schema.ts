@@ -108,7 +108,8 @@ export function splitTemplate(template: string): string[] {
   return template.split(new RegExp(SLOT_PATTERN.source));
 }
 
-function templateSchema(allowed: readonly string[]) {
+/** A template whose `{{slot}}`s are all among `allowed`. */
+export function templateSchema(allowed: readonly string[]) {
   return z
     .string()
     .min(1)
@@ -124,11 +125,11 @@ function templateSchema(allowed: readonly string[]) {
     });
 }
 
-const summaryTemplateSchema = templateSchema(Object.keys(SUMMARY_SLOT_MAX_LENGTH)).superRefine(
-  (template, ctx) => {
-    const lengths: Record<string, number> = SUMMARY_SLOT_MAX_LENGTH;
+/** A summary template that stays within the spec's limit with every slot at its longest value. */
+export function summaryTemplateSchema(slotMaxLengths: Readonly<Record<string, number>>) {
+  return templateSchema(Object.keys(slotMaxLengths)).superRefine((template, ctx) => {
     const worstCase = template.replace(SLOT_PATTERN, (_match, slot: string) =>
-      'x'.repeat(lengths[slot] ?? 0),
+      'x'.repeat(slotMaxLengths[slot] ?? 0),
     );
     if (worstCase.length > SUMMARY_LIMIT) {
       ctx.addIssue({
@@ -136,8 +137,8 @@ const summaryTemplateSchema = templateSchema(Object.keys(SUMMARY_SLOT_MAX_LENGTH
         message: `summary can reach ${worstCase.length} characters once its slots are filled; the limit is ${SUMMARY_LIMIT}`,
       });
     }
-  },
-);
+  });
+}
 
 const detailTemplateSchema = templateSchema(DETAIL_SLOTS);
 const plainTextSchema = templateSchema([]);
@@ -194,7 +195,7 @@ const commonShape = {
   title: z.string().min(1),
   covers: z.array(PointIdSchema).min(1),
   indicator: tierRecord(IndicatorSchema),
-  summary: tierRecord(summaryTemplateSchema),
+  summary: tierRecord(summaryTemplateSchema(SUMMARY_SLOT_MAX_LENGTH)),
   detail: z
     .array(
       z

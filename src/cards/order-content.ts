@@ -5,8 +5,8 @@ import {
   CodingSchema,
   PointIdSchema,
   SourceSchema,
-  SUMMARY_LIMIT,
-  slotsOf,
+  summaryTemplateSchema,
+  templateSchema,
 } from './content-schema.js';
 import { CardContentError, findCardsDir } from './load-content.js';
 
@@ -25,35 +25,7 @@ const ORDER_DETAIL_SLOTS = [
   'resolution',
 ] as const;
 
-const slotted = (allowed: readonly string[]) =>
-  z
-    .string()
-    .min(1)
-    .superRefine((template, ctx) => {
-      for (const slot of slotsOf(template)) {
-        if (!allowed.includes(slot)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `unknown slot {{${slot}}}; allowed here: ${allowed.join(', ') || 'none'}`,
-          });
-        }
-      }
-    });
-
-const summaryTemplate = slotted(Object.keys(ORDER_SUMMARY_SLOT_MAX_LENGTH)).superRefine(
-  (template, ctx) => {
-    const lengths: Record<string, number> = ORDER_SUMMARY_SLOT_MAX_LENGTH;
-    const worstCase = template.replace(/\{\{\s*([A-Za-z0-9]+)\s*\}\}/g, (_m, slot: string) =>
-      'x'.repeat(lengths[slot] ?? 0),
-    );
-    if (worstCase.length > SUMMARY_LIMIT) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `summary can reach ${worstCase.length} characters once its slots are filled; the limit is ${SUMMARY_LIMIT}`,
-      });
-    }
-  },
-);
+const summaryTemplate = summaryTemplateSchema(ORDER_SUMMARY_SLOT_MAX_LENGTH);
 
 const xUln = z.number().positive().max(100);
 
@@ -99,21 +71,24 @@ export const OrderWarningContentSchema = z
     detail: z
       .array(
         z
-          .object({ heading: z.string().min(1).optional(), body: slotted(ORDER_DETAIL_SLOTS) })
+          .object({
+            heading: z.string().min(1).optional(),
+            body: templateSchema(ORDER_DETAIL_SLOTS),
+          })
           .strict(),
       )
       .min(1),
     phrases: z
       .object({
-        alpLatest: slotted(['value', 'xUln', 'date']),
-        alpRising: slotted(['change', 'span']),
-        alpAtLeast: slotted(['threshold']),
-        rPattern: slotted(['r', 'pattern']),
-        shift: slotted([]),
-        directBilirubin: slotted(['value', 'xUln']),
-        alpCritical: slotted(['threshold']),
-        directBilirubinCritical: slotted([]),
-        livertoxLinkLabel: slotted(['drug']),
+        alpLatest: templateSchema(['value', 'xUln', 'date']),
+        alpRising: templateSchema(['change', 'span']),
+        alpAtLeast: templateSchema(['threshold']),
+        rPattern: templateSchema(['r', 'pattern']),
+        shift: templateSchema([]),
+        directBilirubin: templateSchema(['value', 'xUln']),
+        alpCritical: templateSchema(['threshold']),
+        directBilirubinCritical: templateSchema([]),
+        livertoxLinkLabel: templateSchema(['drug']),
       })
       .strict(),
     source: SourceSchema,
@@ -122,7 +97,7 @@ export const OrderWarningContentSchema = z
         remove: z
           .object({
             label: z.string().min(1),
-            description: slotted(['drug']),
+            description: templateSchema(['drug']),
             covers: z.array(PointIdSchema).min(1),
           })
           .strict(),
